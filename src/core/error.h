@@ -41,6 +41,11 @@ struct Error {
   std::optional<std::chrono::milliseconds> retry_after;
   // For 502 upstream_auth_failed: tells SDKs not to retry (x-should-retry: false).
   bool no_retry = false;
+  // Upstream failures only: the admin-api health cause ("credentials_invalid", ...) and the
+  // admin-facing explanation (what the provider said, sanitised, and what to check). Never sent
+  // to data-plane callers.
+  std::string health_cause;
+  std::string health_message;
 
   Error() = default;
   Error(ErrorCode c, std::string r, std::string m, std::string p = {})
