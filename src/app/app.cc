@@ -1,0 +1,252 @@
+#include "app/app.h"
+
+#include <sys/stat.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "api/admin/admin_api.h"
+#include "auth/auth.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "credentials/vault.h"
+#include "server/blocking.h"
+#include "server/metrics.h"
+#include "server/server.h"
+#include "state/publisher.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace mg::app {
+namespace {
+
+namespace asio = boost::asio;
+
+LogLevel ParseLevel(const std::string& s) {
+  if (s == "debug") return LogLevel::kDebug;
+  if (s == "warn") return LogLevel::kWarn;
+  if (s == "error") return LogLevel::kError;
+  return LogLevel::kInfo;
+}
+
+Result<void> EnsureDataDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return Error(ErrorCode::kInternal, "data_dir",
+                 "cannot create data directory '" + dir + "': " + ec.message());
+  }
+  ::chmod(dir.c_str(), 0700);
+  return {};
+}
+
+// Creates the bootstrap org_admin when the store holds no user (admin-api "Bootstrap").
+Result<void> Bootstrap(store::Store& store, const Clock& clock) {
+  MG_TRY(int64_t users, store.CountUsers());
+  if (users > 0) return {};
+  std::string key;
+  bool generated = false;
+  if (auto env = config::RealGetEnv("MODELGATE_ADMIN_KEY"); env && !env->empty()) {
+    if (env->size() < 16 || env->size() > 256) {
+      return InvalidArgument("MODELGATE_ADMIN_KEY must be 16-256 characters long", "",
+                             "invalid_config");
+    }
+    key = *env;
+  } else {
+    key = auth::GenerateApiKey().key;
+    generated = true;
+  }
+  SystemTime now = clock.Now();
+  store::User admin;
+  admin.id = NewId("user", now);
+  admin.name = "admin";
+  admin.email = "admin@localhost";
+  admin.role = store::Role::kOrgAdmin;
+  admin.created_at = admin.updated_at = now;
+  store::ApiKey k;
+  k.id = NewId("key", now);
+  k.user_id = admin.id;
+  k.name = "bootstrap";
+  k.prefix = key.substr(0, 12);
+  k.hash = auth::HashApiKey(key);
+  k.created_at = now;
+  store::AuditEvent audit;
+  audit.at = now;
+  audit.actor = "system";
+  audit.action = "user.bootstrap";
+  audit.target = admin.id;
+  audit.details = R"({"name":"admin","role":"org_admin"})";
+  MG_TRY_VOID(store.CreateUser(admin, k, audit));
+  if (generated) {
+    // Printed once, on stderr, as the contract says; it is never stored in plaintext.
+    std::cerr << "bootstrap admin API key (shown once): " << key << std::endl;
+  }
+  log::Info("bootstrap_admin_created", {{"user_id", admin.id}, {"key_prefix", k.prefix}});
+  return {};
+}
+
+std::vector<api::admin::ProviderInfo> ProviderTable(bool bedrock_available) {
+  return {
+      {"bedrock", "AWS Bedrock", bedrock_available, true, {"access_keys", "role_arn"},
+       // Regions where Bedrock Runtime (Converse) is offered.
+       {"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+        "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1",
+        "eu-west-2", "eu-west-3", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "us-gov-east-1",
+        "us-gov-west-1"}},
+      {"huggingface", "HuggingFace", false, false, {"api_key"}, {}},
+      {"nvidia", "Nvidia", false, false, {"api_key"}, {}},
+  };
+}
+
+// Writes API keys' last_used_at to the store every few seconds, off the request path.
+asio::awaitable<void> FlushKeyUsage(state::SnapshotPublisher& publisher, store::Store& store,
+                                    asio::thread_pool& pool) {
+  std::unordered_map<std::string, int64_t> flushed;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(std::chrono::seconds(5));
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto snap = publisher.Current();
+    std::vector<std::pair<std::string, SystemTime>> used;
+    for (const auto& [id, entry] : snap->keys_by_id()) {
+      int64_t ms = entry.last_used_ms->load(std::memory_order_relaxed);
+      if (ms > 0 && flushed[id] != ms) {
+        used.emplace_back(id, FromUnixMillis(ms));
+        flushed[id] = ms;
+      }
+    }
+    if (!used.empty()) {
+      // At shutdown the coroutine is cancelled and may not await any more: the final flush
+      // blocks this (exiting) strand instead.
+      auto r = ec ? store.TouchApiKeys(used)
+                  : co_await server::RunBlocking(pool, [&] { return store.TouchApiKeys(used); });
+      if (!r) log::Warn("api_key_touch_failed", {{"message", r.error().message}});
+    }
+    if (ec) co_return;  // cancelled at shutdown, after a final flush
+  }
+}
+
+void AddOpsRoutes(server::Router& router, store::Store& store, asio::thread_pool& pool,
+                  server::Metrics& metrics) {
+  router.Add("GET", "/healthz", [](server::Request) -> asio::awaitable<server::Response> {
+    server::Response r = server::JsonResponse(200, R"({"status":"ok"})");
+    co_return r;
+  });
+  router.Add("GET", "/readyz",
+             [&store, &pool](server::Request req) -> asio::awaitable<server::Response> {
+               auto ok = co_await server::RunBlocking(pool, [&] { return store.Ping(); });
+               if (!ok) {
+                 Error e(ErrorCode::kUnavailable, "store_unavailable",
+                         "The store is not reachable: " + ok.error().message);
+                 co_return server::ErrorResponse(e, req);
+               }
+               co_return server::JsonResponse(200, R"({"status":"ready"})");
+             });
+  router.Add("GET", "/metrics", [&metrics](server::Request) -> asio::awaitable<server::Response> {
+    server::Response r;
+    r.status = 200;
+    r.headers.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    r.body = metrics.Render();
+    co_return r;
+  });
+}
+
+}  // namespace
+
+int Serve(const config::Config& cfg) {
+  log::SetLevel(ParseLevel(cfg.log_level));
+  auto fail = [](const Error& e) {
+    log::Error("startup_failed", {{"reason", e.reason}, {"message", e.message}});
+    std::cerr << "modelgate: " << e.message << std::endl;
+    return 1;
+  };
+  RealClock clock;
+  if (auto r = EnsureDataDir(cfg.data_dir); !r) return fail(r.error());
+
+  auto store_or = store::sqlite::SqliteStore::Open(cfg.data_dir + "/modelgate.db");
+  if (!store_or) return fail(store_or.error());
+  std::unique_ptr<store::Store> store = std::move(*store_or);
+
+  auto keyring = credentials::MasterKeyring::Load(cfg.data_dir, config::RealGetEnv);
+  if (!keyring) return fail(keyring.error());
+  auto vault_or = credentials::Vault::Open(*store, std::move(*keyring), clock);
+  if (!vault_or) return fail(vault_or.error());
+  std::unique_ptr<credentials::Vault> vault = std::move(*vault_or);
+
+  if (auto r = Bootstrap(*store, clock); !r) return fail(r.error());
+
+  state::SnapshotPublisher publisher(
+      *store, [&vault](const store::SealedSecret& s, std::string_view aad) {
+        return vault->Open(s, aad);
+      });
+  if (auto r = publisher.Rebuild(); !r) return fail(r.error());
+
+  // Store calls block: they run here, never on I/O threads.
+  asio::thread_pool store_pool(4);
+  server::Metrics metrics;
+  server::Router router;
+  AddOpsRoutes(router, *store, store_pool, metrics);
+
+  api::admin::Deps admin_deps{
+      .store = *store,
+      .publisher = publisher,
+      .store_pool = store_pool,
+      .clock = clock,
+      .config = cfg,
+      .seal = [&vault](const Secret& s, std::string_view aad) { return vault->Seal(s, aad); },
+      .providers = ProviderTable(false),
+      .gateway = nullptr,
+      .on_credential_changed = nullptr,
+  };
+  api::admin::RegisterRoutes(router, admin_deps);
+
+  server::ServerOptions opts;
+  opts.host = cfg.listen_host;
+  opts.port = cfg.listen_port;
+  opts.max_body_bytes = cfg.max_body_bytes;
+  opts.max_header_bytes = cfg.max_header_bytes;
+  opts.header_timeout = cfg.header_timeout;
+  opts.body_timeout = cfg.body_timeout;
+  opts.idle_timeout = cfg.idle_timeout;
+  opts.shutdown_grace = cfg.shutdown_grace;
+  opts.threads = cfg.threads;
+  server::Server server(opts, std::move(router), metrics);
+  if (auto r = server.Start(); !r) return fail(r.error());
+  log::Info("config_loaded", {{"data_dir", cfg.data_dir},
+                              {"health_interval", FormatDuration(cfg.health_interval)},
+                              {"health_cooldown", FormatDuration(cfg.health_cooldown)}});
+
+  server.Spawn([&] { return FlushKeyUsage(publisher, *store, store_pool); }, "key_usage_flush");
+  server.Run();
+  store_pool.join();
+  log::Info("shutdown_complete");
+  log::Flush();
+  return 0;
+}
+
+int RotateVaultKey(const config::Config& cfg) {
+  RealClock clock;
+  auto store_or = store::sqlite::SqliteStore::Open(cfg.data_dir + "/modelgate.db");
+  if (!store_or) {
+    std::cerr << "modelgate: " << store_or.error().message << std::endl;
+    return 1;
+  }
+  auto report = credentials::RotateMasterKey(**store_or, cfg.data_dir, config::RealGetEnv, clock);
+  if (!report) {
+    std::cerr << "modelgate: " << report.error().message << std::endl;
+    return 1;
+  }
+  std::cout << report->summary << std::endl;
+  return 0;
+}
+
+}  // namespace mg::app
