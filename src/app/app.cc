@@ -14,16 +14,22 @@
 #include <iostream>
 
 #include "api/admin/admin_api.h"
+#include "api/data_plane/data_plane.h"
+#include "app/provider_gateway.h"
 #include "auth/auth.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "credentials/vault.h"
+#include "net/http_client.h"
+#include "providers/bedrock/client.h"
+#include "routing/provider_router.h"
 #include "server/blocking.h"
 #include "server/metrics.h"
 #include "server/server.h"
 #include "state/publisher.h"
 #include "store/sqlite/sqlite_store.h"
+#include "usage/usage_recorder.h"
 
 namespace mg::app {
 namespace {
@@ -135,6 +141,54 @@ asio::awaitable<void> FlushKeyUsage(state::SnapshotPublisher& publisher, store::
   }
 }
 
+// The data plane's usage event as the store keeps it.
+store::UsageRecord ToUsageRecord(api::data_plane::UsageEvent e) {
+  store::UsageRecord r;
+  r.at = e.time;
+  r.request_id = std::move(e.request_id);
+  r.user_id = std::move(e.user_id);
+  r.team_id = std::move(e.team_id);
+  r.model_id = std::move(e.model_id);
+  r.input_tokens = e.input_tokens;
+  r.output_tokens = e.output_tokens;
+  r.latency_ms = e.latency_ms;
+  r.outcome = std::move(e.outcome);
+  return r;
+}
+
+// Blocking: writes the queued usage records.
+void FlushUsage(usage::UsageRecorder& recorder) {
+  auto r = recorder.Flush();
+  if (!r) log::Warn("usage_flush_failed", {{"message", r.error().message}});
+}
+
+// Writes usage records every second, off the request path; a final flush at shutdown.
+asio::awaitable<void> FlushUsagePeriodically(usage::UsageRecorder& recorder,
+                                             asio::thread_pool& pool) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      FlushUsage(recorder);  // cancelled at shutdown: may not await any more
+      co_return;
+    }
+    co_await server::RunBlocking(pool, [&recorder] { FlushUsage(recorder); });
+  }
+}
+
+// Bedrock timeouts from the configuration (bedrock.md §1).
+providers::bedrock::BedrockOptions BedrockOptionsFor(const config::Config& cfg) {
+  providers::bedrock::BedrockOptions o;
+  const config::UpstreamTimeouts& t = cfg.upstream;
+  o.converse_timeouts = {t.connect, t.converse, t.stream_idle, t.converse};
+  o.stream_timeouts = {t.connect, t.stream_first_event, t.stream_idle, t.converse};
+  o.control_timeouts = {t.connect, t.control_plane, t.control_plane, t.control_plane};
+  o.sts_timeouts = {t.connect, t.control_plane, t.control_plane, t.control_plane};
+  o.probe_timeouts = {t.connect, t.probe, t.probe, t.probe};
+  return o;
+}
+
 void AddOpsRoutes(server::Router& router, store::Store& store, asio::thread_pool& pool,
                   server::Metrics& metrics) {
   router.Add("GET", "/healthz", [](server::Request) -> asio::awaitable<server::Response> {
@@ -196,6 +250,28 @@ int Serve(const config::Config& cfg) {
   server::Router router;
   AddOpsRoutes(router, *store, store_pool, metrics);
 
+  // Providers. Their HTTP client needs the server's io_context, which exists only once the
+  // server is built (after the routes): handlers reach them through these holders, filled
+  // before the server starts.
+  std::unique_ptr<net::HttpClient> http;
+  std::unique_ptr<providers::bedrock::BedrockProvider> bedrock;
+  std::unique_ptr<ProviderGateway> bedrock_gateway;
+  routing::ProviderLookup provider_lookup =
+      [&bedrock](std::string_view id) -> providers::Provider* {
+    return id == "bedrock" ? bedrock.get() : nullptr;
+  };
+
+  // Passive health: every real call's outcome. The health monitor subscribes here.
+  routing::OutcomeHook on_outcome;
+  routing::ProviderRouter upstream(provider_lookup, clock,
+                                   [&on_outcome](const std::string& model_id, const Error* error,
+                                                 std::chrono::milliseconds latency) {
+                                     if (on_outcome) on_outcome(model_id, error, latency);
+                                   });
+
+  usage::UsageRecorder usage_recorder(
+      [&store](const std::vector<store::UsageRecord>& batch) { return store->AppendUsage(batch); });
+
   api::admin::Deps admin_deps{
       .store = *store,
       .publisher = publisher,
@@ -203,11 +279,28 @@ int Serve(const config::Config& cfg) {
       .clock = clock,
       .config = cfg,
       .seal = [&vault](const Secret& s, std::string_view aad) { return vault->Seal(s, aad); },
-      .providers = ProviderTable(false),
-      .gateway = nullptr,
+      .providers = ProviderTable(true),
+      .gateway = [&bedrock_gateway](std::string_view provider) -> api::admin::ProviderGateway* {
+        return provider == "bedrock" ? bedrock_gateway.get() : nullptr;
+      },
       .on_credential_changed = nullptr,
+      .on_models_changed = nullptr,
+      .flush_usage = [&usage_recorder] { FlushUsage(usage_recorder); },
+      .health_state = nullptr,
   };
   api::admin::RegisterRoutes(router, admin_deps);
+
+  api::data_plane::Deps data_plane_deps{
+      .publisher = publisher,
+      .clock = clock,
+      .config = cfg,
+      .upstream = upstream,
+      .record_usage = [&usage_recorder](api::data_plane::UsageEvent e) {
+        usage_recorder.Record(ToUsageRecord(std::move(e)));
+      },
+      .pool_status = nullptr,
+  };
+  api::data_plane::RegisterRoutes(router, data_plane_deps);
 
   server::ServerOptions opts;
   opts.host = cfg.listen_host;
@@ -220,14 +313,25 @@ int Serve(const config::Config& cfg) {
   opts.shutdown_grace = cfg.shutdown_grace;
   opts.threads = cfg.threads;
   server::Server server(opts, std::move(router), metrics);
+
+  net::HttpClient::Options http_options;
+  if (auto ca = config::RealGetEnv("AWS_CA_BUNDLE"); ca && !ca->empty()) {
+    http_options.ca_bundle_path = *ca;
+  }
+  http = std::make_unique<net::HttpClient>(server.io_context().get_executor(), http_options);
+  bedrock = std::make_unique<providers::bedrock::BedrockProvider>(*http, BedrockOptionsFor(cfg));
+  bedrock_gateway = std::make_unique<ProviderGateway>(*bedrock);
+
   if (auto r = server.Start(); !r) return fail(r.error());
   log::Info("config_loaded", {{"data_dir", cfg.data_dir},
                               {"health_interval", FormatDuration(cfg.health_interval)},
                               {"health_cooldown", FormatDuration(cfg.health_cooldown)}});
 
   server.Spawn([&] { return FlushKeyUsage(publisher, *store, store_pool); }, "key_usage_flush");
+  server.Spawn([&] { return FlushUsagePeriodically(usage_recorder, store_pool); }, "usage_flush");
   server.Run();
   store_pool.join();
+  FlushUsage(usage_recorder);  // what the last requests recorded after the final periodic flush
   log::Info("shutdown_complete");
   log::Flush();
   return 0;

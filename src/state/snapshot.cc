@@ -14,6 +14,26 @@ std::string SecretAad(std::string_view credential_id, std::string_view field) {
   return aad;
 }
 
+providers::ProviderCredential ToProviderCredential(const store::Credential& record,
+                                                   const Secret& secret_access_key,
+                                                   const Secret& session_token) {
+  providers::ProviderCredential p;
+  p.id = record.id;
+  p.cache_key = record.id + "@" + std::to_string(UnixMillis(record.secret_rotated_at)) + "@" +
+                std::to_string(UnixMillis(record.updated_at));
+  p.region = record.region;
+  if (record.auth_type == store::AuthType::kAccessKeys) {
+    p.auth = providers::AccessKeysAuth{record.access_key_id, secret_access_key, session_token};
+  } else {
+    providers::RoleArnAuth role;
+    role.role_arn = record.role_arn;
+    role.session_name = record.session_name;
+    if (!record.external_id.empty()) role.external_id = record.external_id;
+    p.auth = std::move(role);
+  }
+  return p;
+}
+
 Result<std::shared_ptr<const Snapshot>> Snapshot::Build(store::ConfigData data,
                                                         const OpenSecretFn& open_secret,
                                                         const Snapshot* previous,
@@ -59,6 +79,7 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Build(store::ConfigData data,
     if (c.session_token) {
       MG_TRY(e.session_token, open_secret(*c.session_token, SecretAad(c.id, "session_token")));
     }
+    e.provider = ToProviderCredential(c, e.secret_access_key, e.session_token);
     s->credentials_.emplace(c.id, std::move(e));
   }
 

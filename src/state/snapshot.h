@@ -17,6 +17,7 @@
 
 #include "core/result.h"
 #include "core/secret.h"
+#include "providers/credential.h"
 #include "store/records.h"
 
 namespace mg::state {
@@ -42,7 +43,16 @@ struct CredentialEntry {
   Secret secret_access_key;  // opened by the vault when the snapshot was built
   Secret session_token;
   std::vector<std::string> model_ids;  // sorted
+  // The same credential as providers take it (built once here, copied per call).
+  providers::ProviderCredential provider;
 };
+
+// A stored credential and its opened secrets as providers take them. `cache_key` names this
+// version of the credential (id + secret_rotated_at + updated_at), so cached STS sessions of an
+// edited credential are never reused.
+providers::ProviderCredential ToProviderCredential(const store::Credential& record,
+                                                   const Secret& secret_access_key,
+                                                   const Secret& session_token);
 
 struct ModelEntry {
   store::Model record;

@@ -80,6 +80,9 @@ struct Model {
   std::string credential_id;  // a named or inline credential
   bool all_teams = false;
   std::vector<std::string> team_ids;  // when !all_teams; sorted
+  // The provider catalog's lifecycle when the model was added or last re-checked against the
+  // catalog: "ACTIVE", "LEGACY", or empty when unknown.
+  std::string lifecycle;
   SystemTime created_at;
   SystemTime updated_at;
 };

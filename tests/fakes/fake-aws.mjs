@@ -2,7 +2,8 @@
 // Local fake AWS (Bedrock Runtime, Bedrock control plane, STS) for modelgate's integration tests.
 // Implements shared/spec/bedrock.md §10. Plain Node.js 20, no npm dependencies.
 //
-//   node tests/fakes/fake-aws.mjs [--port N] [--host 127.0.0.1] [--config FILE.json]
+//   node tests/fakes/fake-aws.mjs [--listen HOST:PORT | --port N --host 127.0.0.1] [--config FILE.json]
+//   (also built as the modelgate-fake-aws launcher: build/<preset>/tests/fakes/modelgate-fake-aws)
 //   import { startFakeAws } from './fake-aws.mjs'; const fake = await startFakeAws({...});
 //
 // See tests/fakes/README.md for the configuration, the scripting/control API and the behaviour.
@@ -1289,6 +1290,14 @@ function parseArgs(argv) {
     const next = () => (inline !== undefined ? inline : argv[++i]);
     if (name === '--port') out.port = Number(next());
     else if (name === '--host') out.host = next();
+    else if (name === '--listen') {
+      // HOST:PORT, as modelgate's own --listen ("127.0.0.1:0", "[::1]:9000").
+      const v = next();
+      const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(v ?? '');
+      if (!m) throw new Error(`--listen wants HOST:PORT, got ${v}`);
+      out.host = m[1] ?? m[2];
+      out.port = Number(m[3]);
+    }
     else if (name === '--config') out.config = next();
     else if (name === '--help' || name === '-h') out.help = true;
     else throw new Error(`unknown argument: ${a}`);
@@ -1303,7 +1312,7 @@ async function main() {
     process.exit(2);
   }
   if (args.help) {
-    console.log('usage: node tests/fakes/fake-aws.mjs [--port N] [--host 127.0.0.1] [--config FILE.json]');
+    console.log('usage: modelgate-fake-aws [--listen HOST:PORT | --port N --host H] [--config FILE.json]');
     return;
   }
   let config = {};

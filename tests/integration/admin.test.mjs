@@ -53,7 +53,7 @@ test('providers: bedrock, HuggingFace and Nvidia with their status', async (t) =
   const p = await gw.call('GET', '/admin/v1/providers');
   assert.equal(p.status, 200);
   const byId = Object.fromEntries(p.body.providers.map((x) => [x.id, x]));
-  assert.equal(byId.bedrock.status, 'coming_soon');  // 'available' once the Bedrock runtime lands ([2/6])
+  assert.equal(byId.bedrock.status, 'available');
   assert.deepEqual(byId.bedrock.auth_types, ['access_keys', 'role_arn']);
   for (const r of ['us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1']) assert.ok(byId.bedrock.regions.includes(r), r);
   assert.equal(byId.huggingface.status, 'coming_soon');

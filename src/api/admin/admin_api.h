@@ -80,6 +80,9 @@ struct Deps {
   std::function<void(const std::string& credential_id)> on_credential_changed;
   // Called after models were added or their credential/region changed (first check at once).
   std::function<void(const std::vector<std::string>& model_ids)> on_models_changed;
+  // Writes queued usage records to the store (blocking; called on the store pool before usage
+  // is summed, so an answer includes every request already answered). May be empty.
+  std::function<void()> flush_usage;
   // The live health of a model (the health monitor's view); empty = use the stored state.
   std::function<std::optional<store::HealthState>(std::string_view model_id)> health_state;
 };

@@ -13,6 +13,7 @@ void RegisterRoutes(server::Router& router, Deps& deps) {
   detail::RegisterCredentialRoutes(router, deps);
   detail::RegisterIdentityRoutes(router, deps);
   detail::RegisterModelRoutes(router, deps);
+  detail::RegisterUsageRoutes(router, deps);
 }
 
 namespace detail {

@@ -79,6 +79,7 @@ void RegisterProviderRoutes(server::Router& r, Deps& d);
 void RegisterCredentialRoutes(server::Router& r, Deps& d);
 void RegisterIdentityRoutes(server::Router& r, Deps& d);
 void RegisterModelRoutes(server::Router& r, Deps& d);
+void RegisterUsageRoutes(server::Router& r, Deps& d);
 
 }  // namespace mg::api::admin::detail
 

@@ -96,6 +96,7 @@ json::object RenderModel(const Deps& d, const state::Snapshot& snap, const store
   json::array teams;
   for (const auto& t : m.team_ids) teams.emplace_back(TeamRef(snap, t));
   o["team_access"] = json::object{{"all_teams", m.all_teams}, {"teams", std::move(teams)}};
+  o["lifecycle"] = m.lifecycle.empty() ? json::value(nullptr) : json::value(m.lifecycle);
   o["health"] = RenderHealth(d, snap, m.id);
   o["created_at"] = TimeValue(m.created_at);
   o["updated_at"] = TimeValue(m.updated_at);
@@ -252,7 +253,7 @@ asio::awaitable<Result<Reply>> AddModels(Deps& d, Call call) {
   }
 
   struct Wanted {
-    std::string provider_model_id, id, name;
+    std::string provider_model_id, id, name, lifecycle;
   };
   std::vector<Wanted> wanted;
   std::set<std::string> ids;
@@ -268,7 +269,7 @@ asio::awaitable<Result<Reply>> AddModels(Deps& d, Call call) {
     if (!id) co_return id.error();
     auto name = OptString(m, "name", path);
     if (!name) co_return name.error();
-    Wanted w{*pmid, id->value_or(*pmid), name->value_or("")};
+    Wanted w{*pmid, id->value_or(*pmid), name->value_or(""), ""};
     if (auto ok = CheckModelId(w.id, path + ".id"); !ok) co_return ok.error();
     if (w.name.size() > 200) co_return InvalidArgument("'" + path + ".name' is too long.", path + ".name");
     if (!ids.insert(w.id).second) {
@@ -293,6 +294,7 @@ asio::awaitable<Result<Reply>> AddModels(Deps& d, Call call) {
                       "models[" + std::to_string(i) + "].provider_model_id");
     }
     if (wanted[i].name.empty()) wanted[i].name = e->name.empty() ? wanted[i].id : e->name;
+    wanted[i].lifecycle = e->lifecycle;
   }
 
   auto result = co_await server::RunBlocking(d.store_pool, [&]() -> Result<Reply> {
@@ -305,6 +307,7 @@ asio::awaitable<Result<Reply>> AddModels(Deps& d, Call call) {
       m.name = w.name;
       m.provider = (*provider)->id;
       m.provider_model_id = w.provider_model_id;
+      m.lifecycle = w.lifecycle;
       m.region = region;
       if (choice->named) {
         m.credential_id = choice->named->record.id;
@@ -375,19 +378,22 @@ asio::awaitable<Result<Reply>> PatchModel(Deps& d, Call call) {
   std::string region = region_opt->value_or(entry->record.region);
   if (auto ok = CheckRegion(*provider, region, "region"); !ok) co_return ok.error();
 
-  // A new credential or region must still offer the model.
+  // A new credential or region must still offer the model; its lifecycle is re-read there.
+  std::optional<std::string> lifecycle;
   if (credential_change || region != entry->record.region) {
     ResolvedCredential cred =
         credential_change ? ResolveChoice(*choice, provider->id, region)
                           : ResolveStored(*entry->credential);
     auto catalog = co_await FetchCatalog(d, std::move(cred), region);
     if (!catalog) co_return catalog.error();
-    if (!FindInCatalog(*catalog, entry->record.provider_model_id)) {
+    const CatalogEntry* found = FindInCatalog(*catalog, entry->record.provider_model_id);
+    if (!found) {
       co_return Error(ErrorCode::kUnprocessable, "model_not_in_catalog",
                       "Model '" + entry->record.provider_model_id + "' is not in the " +
                           provider->name + " catalog for region " + region + ".",
                       region_opt->has_value() ? "region" : "credential");
     }
+    lifecycle = found->lifecycle;
   }
 
   co_return co_await server::RunBlocking(d.store_pool, [&]() -> Result<Reply> {
@@ -407,6 +413,7 @@ asio::awaitable<Result<Reply>> PatchModel(Deps& d, Call call) {
       m.region = region;
       changed.emplace_back("region");
     }
+    if (lifecycle) m.lifecycle = *lifecycle;
     std::optional<store::Credential> new_inline;
     std::optional<std::string> drop_credential;
     const state::CredentialEntry* old = call.snap->FindCredential(m.credential_id);

@@ -45,27 +45,32 @@ const store::HealthState* FindHealth(const state::Snapshot& snap, std::string_vi
   return nullptr;
 }
 
-bool InPool(const Deps& d, const state::Snapshot& snap, std::string_view model_id) {
-  if (d.in_pool) return d.in_pool(model_id);
+// The health monitor's view when there is one; otherwise the stored state of the snapshot
+// (wait: until cooldown_until, else next_check_at, else the configured cooldown).
+PoolStatus PoolOf(const Deps& d, const state::Snapshot& snap, std::string_view model_id) {
+  if (d.pool_status) return d.pool_status(model_id);
+  PoolStatus status;
   const store::HealthState* h = FindHealth(snap, model_id);
-  return h == nullptr || h->in_pool;
+  if (h == nullptr || h->in_pool) return status;
+  status.in_pool = false;
+  status.retry_after = d.config.health_cooldown;
+  const SystemTime now = d.clock.Now();
+  std::optional<SystemTime> until;
+  if (h->cooldown_until && *h->cooldown_until > now) {
+    until = h->cooldown_until;
+  } else if (h->next_check_at && *h->next_check_at > now) {
+    until = h->next_check_at;
+  }
+  if (until) {
+    status.retry_after = std::chrono::duration_cast<std::chrono::milliseconds>(*until - now);
+  }
+  return status;
 }
 
-// 503 model_unavailable with Retry-After = time to cooldown_until, else next_check_at, else the
-// configured cooldown (at least 1 s).
-Error Unavailable(const Deps& d, const state::Snapshot& snap, std::string_view model_id) {
-  std::chrono::milliseconds wait = d.config.health_cooldown;
-  if (const store::HealthState* h = FindHealth(snap, model_id)) {
-    const SystemTime now = d.clock.Now();
-    std::optional<SystemTime> until;
-    if (h->cooldown_until && *h->cooldown_until > now) {
-      until = h->cooldown_until;
-    } else if (h->next_check_at && *h->next_check_at > now) {
-      until = h->next_check_at;
-    }
-    if (until) wait = std::chrono::duration_cast<std::chrono::milliseconds>(*until - now);
-  }
-  wait = std::max(wait, std::chrono::milliseconds(1000));
+// 503 model_unavailable with Retry-After (at least 1 s).
+Error Unavailable(const PoolStatus& pool, std::string_view model_id) {
+  const std::chrono::milliseconds wait =
+      std::max(pool.retry_after, std::chrono::milliseconds(1000));
   return Error(ErrorCode::kUnavailable, "model_unavailable",
                "Model '" + std::string(model_id) +
                    "' is temporarily unavailable (failed health checks). Retry later.",
@@ -170,7 +175,7 @@ boost::asio::awaitable<Response> ListModels(Deps& d, Request req) {
   std::vector<ModelListEntry> entries;
   for (const state::ModelEntry* m : caller->snap->models()) {
     if (!state::Snapshot::TeamAccessAllows(caller->principal, m->record)) continue;
-    if (!InPool(d, *caller->snap, m->record.id)) continue;
+    if (!PoolOf(d, *caller->snap, m->record.id).in_pool) continue;
     entries.push_back(ListEntry(*m));
   }
   co_return Tagged(server::JsonResponse(200, RenderModelList(std::move(entries))), &*caller);
@@ -184,8 +189,8 @@ boost::asio::awaitable<Response> GetModel(Deps& d, Request req) {
   auto model = ResolveModel(d, *caller, id);
   if (!model) co_return Tagged(server::ErrorResponse(model.error(), req), &*caller, id);
   // Invoking an unhealthy model answers 503; retrieving it says the same (listing omits it).
-  if (!InPool(d, *caller->snap, id)) {
-    co_return Tagged(server::ErrorResponse(Unavailable(d, *caller->snap, id), req), &*caller, id);
+  if (PoolStatus pool = PoolOf(d, *caller->snap, id); !pool.in_pool) {
+    co_return Tagged(server::ErrorResponse(Unavailable(pool, id), req), &*caller, id);
   }
   co_return Tagged(server::JsonResponse(200, RenderModel(ListEntry(**model))), &*caller, id);
 }
@@ -302,9 +307,9 @@ boost::asio::awaitable<Response> Invoke(Deps& d, Endpoint endpoint, Request req)
   const bool stream = parsed->request.stream;
   const int64_t created = UnixSeconds(arrived);
 
-  if (!InPool(d, *caller->snap, model_id)) {
+  if (PoolStatus pool = PoolOf(d, *caller->snap, model_id); !pool.in_pool) {
     UsageRecorder usage(d, req, *caller, model, arrived, start, stream);
-    Error e = Unavailable(d, *caller->snap, model_id);
+    Error e = Unavailable(pool, model_id);
     usage.Finish(e.reason, {});
     co_return Tagged(server::ErrorResponse(e, req), &*caller, model_id);
   }

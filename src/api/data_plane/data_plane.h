@@ -13,6 +13,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,38 +25,15 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "providers/types.h"
+#include "routing/upstream.h"
 #include "server/http.h"
 #include "state/publisher.h"
 #include "state/snapshot.h"
 
 namespace mg::api::data_plane {
 
-// One upstream response stream, already accepted by the provider.
-// Destroying it cancels the upstream call (the handler destroys it as soon as the client is
-// gone or the stream is complete). Used by one coroutine at a time.
-class UpstreamStream {
- public:
-  virtual ~UpstreamStream() = default;
-  // The next event. nullopt = the provider ended the stream normally. An Error = the upstream
-  // failed (also mid-stream), with a code/reason of client-api §7.2 (e.g. upstream_timeout).
-  virtual boost::asio::awaitable<Result<std::optional<providers::StreamEvent>>> Next() = 0;
-};
-
-// Calls a model. Implemented by the provider layer (routing by model.record.provider).
-// Errors carry the client-api §7.2 codes and reasons already (upstream_rate_limited,
-// upstream_auth_failed with no_retry, upstream_invalid_request, upstream_timeout, ...); the data
-// plane renders them unchanged.
-class Upstream {
- public:
-  virtual ~Upstream() = default;
-  // A non-streaming call.
-  virtual boost::asio::awaitable<Result<providers::ChatResponse>> Chat(
-      const state::ModelEntry& model, providers::ChatRequest request) = 0;
-  // Starts a streaming call; returns once the provider accepted it (so that immediate failures
-  // still become a JSON error status).
-  virtual boost::asio::awaitable<Result<std::unique_ptr<UpstreamStream>>> StartStream(
-      const state::ModelEntry& model, providers::ChatRequest request) = 0;
-};
+using routing::Upstream;
+using routing::UpstreamStream;
 
 // One metered data-plane request (store::UsageRecord plus `stream`).
 struct UsageEvent {
@@ -74,6 +52,11 @@ struct UsageEvent {
   bool stream = false;
 };
 
+struct PoolStatus {
+  bool in_pool = true;
+  std::chrono::milliseconds retry_after{0};  // when !in_pool: until the next probe
+};
+
 struct Deps {
   state::SnapshotPublisher& publisher;
   const Clock& clock;
@@ -82,9 +65,11 @@ struct Deps {
   // Called exactly once per request that reached a model (after access checks passed), from
   // the I/O thread: must not block. May be empty.
   std::function<void(UsageEvent)> record_usage;
-  // Pool membership (health): false = unhealthy, left out of /v1/models and answered 503
-  // model_unavailable. When empty, the snapshot's health().in_pool is used.
-  std::function<bool(std::string_view model_id)> in_pool;
+  // Pool membership (health): a model out of the pool is left out of /v1/models and answered
+  // 503 model_unavailable with Retry-After = `retry_after` (at least 1 s). Called on I/O threads
+  // for every request: must be cheap and must not block. When empty, the snapshot's stored
+  // health decides.
+  std::function<PoolStatus(std::string_view model_id)> pool_status;
 };
 
 // Registers GET /v1/models, GET /v1/models/{id...}, POST /v1/chat, POST /v1/chat/completions

@@ -74,7 +74,7 @@ constexpr std::string_view kCredentialColumns =
     "role_arn, session_name, external_id, created_at, updated_at, secret_rotated_at";
 constexpr std::string_view kModelColumns =
     "id, name, provider, provider_model_id, region, credential_id, all_teams, created_at, "
-    "updated_at";
+    "updated_at, lifecycle";
 constexpr std::string_view kHealthStateColumns =
     "model_id, status, in_pool, last_checked_at, next_check_at, cooldown_until, cause, message, "
     "consecutive_failures";
@@ -158,6 +158,7 @@ Model ReadModel(const Query& q) {
   m.all_teams = q.Bool(6);
   m.created_at = q.Time(7);
   m.updated_at = q.Time(8);
+  m.lifecycle = q.Text(9);
   return m;
 }
 
@@ -760,10 +761,10 @@ Result<void> SqliteStore::CreateModels(const std::vector<Credential>& inline_cre
     for (const Model& m : models) {
       MG_TRY_VOID(CheckModelRefs(c, m));
       MG_TRY(Query q, c.Prepare(Sql({"INSERT INTO models (", kModelColumns,
-                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"})));
+                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"})));
       auto r = q.Bind(m.id).Bind(m.name).Bind(m.provider).Bind(m.provider_model_id)
                    .Bind(m.region).Bind(m.credential_id).Bind(m.all_teams).Bind(m.created_at)
-                   .Bind(m.updated_at).Run();
+                   .Bind(m.updated_at).Bind(m.lifecycle).Run();
       if (!r) return Taken(r.error(), "model", {{"id", m.id}});
       MG_TRY_VOID(ReplaceTeams(c, "model_teams", "model_id", m.id, m.team_ids));
     }
@@ -796,11 +797,11 @@ Result<void> SqliteStore::UpdateModel(const Model& model,
     MG_TRY_VOID(CheckModelRefs(c, model));
     {
       MG_TRY(Query q, c.Prepare("UPDATE models SET name = ?, provider = ?, provider_model_id = ?, "
-                                "region = ?, credential_id = ?, all_teams = ?, updated_at = ? "
-                                "WHERE id = ?"));
+                                "region = ?, credential_id = ?, all_teams = ?, updated_at = ?, "
+                                "lifecycle = ? WHERE id = ?"));
       MG_TRY_VOID(q.Bind(model.name).Bind(model.provider).Bind(model.provider_model_id)
                       .Bind(model.region).Bind(model.credential_id).Bind(model.all_teams)
-                      .Bind(model.updated_at).Bind(model.id).Run());
+                      .Bind(model.updated_at).Bind(model.lifecycle).Bind(model.id).Run());
     }
     MG_TRY_VOID(ReplaceTeams(c, "model_teams", "model_id", model.id, model.team_ids));
     if (delete_credential_id) {

@@ -768,6 +768,18 @@ TEST_F(SqliteStoreTest, CreateModelsWithInlineCredential) {
   EXPECT_EQ(missing.error().reason, "model_not_found");
 }
 
+TEST_F(SqliteStoreTest, ModelLifecycleRoundTripsThroughCreateAndUpdate) {
+  MustCreateCred(MakeCred("cred_1", "c1"));
+  Model m = MakeModel("legacy.model", "cred_1");
+  m.lifecycle = "LEGACY";
+  ASSERT_TRUE(store_->CreateModels({}, {m}, Audit("model.create", m.id)));
+  EXPECT_EQ(store_->GetModel(m.id)->lifecycle, "LEGACY");
+  m.lifecycle = "ACTIVE";
+  ASSERT_TRUE(store_->UpdateModel(m, std::nullopt, std::nullopt, Audit("model.update", m.id)));
+  EXPECT_EQ(store_->GetModel(m.id)->lifecycle, "ACTIVE");
+  EXPECT_EQ((*store_->ListModels())[0].lifecycle, "ACTIVE");
+}
+
 TEST_F(SqliteStoreTest, CreateModelsIsAllOrNothing) {
   MustCreateTeam("team_a", "alpha");
   MustCreateCred(MakeCred("cred_named", "named"));
