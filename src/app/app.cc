@@ -133,8 +133,13 @@ asio::awaitable<void> FlushKeyUsage(state::SnapshotPublisher& publisher, store::
     if (!used.empty()) {
       // At shutdown the coroutine is cancelled and may not await any more: the final flush
       // blocks this (exiting) strand instead.
-      auto r = ec ? store.TouchApiKeys(used)
-                  : co_await server::RunBlocking(pool, [&] { return store.TouchApiKeys(used); });
+      // (An if, not a ?: around co_await: GCC 12 miscompiles that with non-trivial types.)
+      Result<void> r;
+      if (ec) {
+        r = store.TouchApiKeys(used);
+      } else {
+        r = co_await server::RunBlocking(pool, [&] { return store.TouchApiKeys(used); });
+      }
       if (!r) log::Warn("api_key_touch_failed", {{"message", r.error().message}});
     }
     if (ec) co_return;  // cancelled at shutdown, after a final flush
@@ -186,6 +191,8 @@ providers::bedrock::BedrockOptions BedrockOptionsFor(const config::Config& cfg) 
   o.control_timeouts = {t.connect, t.control_plane, t.control_plane, t.control_plane};
   o.sts_timeouts = {t.connect, t.control_plane, t.control_plane, t.control_plane};
   o.probe_timeouts = {t.connect, t.probe, t.probe, t.probe};
+  o.max_retries = t.max_retries;
+  o.retry_backoff = t.retry_backoff;
   return o;
 }
 

@@ -134,6 +134,11 @@ const std::vector<Option>& Options() {
       Dur("upstream.control_plane_timeout", "",
           [](Config& c) -> auto& { return c.upstream.control_plane; }),
       Dur("upstream.probe_timeout", "", [](Config& c) -> auto& { return c.upstream.probe; }),
+      Int("upstream.max_retries", "", 0, 10, [](Config& c) -> auto& { return c.upstream.max_retries; }),
+      Dur("upstream.retry_backoff", "", [](Config& c) -> auto& { return c.upstream.retry_backoff; }),
+      Int("limits.key_requests_per_minute", "MODELGATE_KEY_REQUESTS_PER_MINUTE", 0, 10000000,
+          [](Config& c) -> auto& { return c.key_requests_per_minute; }),
+      Int("limits.key_burst", "", 0, 10000000, [](Config& c) -> auto& { return c.key_burst; }),
   };
   return options;
 }

@@ -27,6 +27,10 @@ struct UpstreamTimeouts {
   std::chrono::milliseconds stream_idle{60000};
   std::chrono::milliseconds control_plane{30000};  // catalog, STS
   std::chrono::milliseconds probe{30000};
+  // Data-plane retries of retryable upstream failures (bedrock.md §7.2): at most max_retries,
+  // backoff retry_backoff * 2^n with jitter.
+  int max_retries = 2;
+  std::chrono::milliseconds retry_backoff{500};
 };
 
 struct Config {
@@ -50,6 +54,9 @@ struct Config {
   std::chrono::milliseconds shutdown_grace{10000};
   int threads = 0;  // I/O threads; 0 = number of cores
   UpstreamTimeouts upstream;
+  // The gateway's own limit per API key on model calls (429 rate_limit_exceeded); 0 = none.
+  int key_requests_per_minute = 0;
+  int key_burst = 0;  // tokens a key may spend at once; 0 = key_requests_per_minute
 };
 
 using GetEnv = std::function<std::optional<std::string>(std::string_view)>;

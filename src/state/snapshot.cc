@@ -65,6 +65,7 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Build(store::ConfigData data,
     e.last_used_ms = old ? old->last_used_ms
                          : std::make_shared<std::atomic<int64_t>>(
                                k.last_used_at ? UnixMillis(*k.last_used_at) : 0);
+    e.rate = old ? old->rate : std::make_shared<RateBucket>();
     auto [it, inserted] = s->keys_by_id_.emplace(k.id, std::move(e));
     s->keys_by_hash_[k.hash] = &it->second;
   }

@@ -18,6 +18,7 @@
 #include "core/result.h"
 #include "core/secret.h"
 #include "providers/credential.h"
+#include "state/rate_limit.h"
 #include "store/records.h"
 
 namespace mg::state {
@@ -36,6 +37,8 @@ struct KeyEntry {
   // Unix ms of the last use; shared with the previous and next snapshots (same key id) and
   // flushed to the store periodically, so using a key never writes synchronously.
   std::shared_ptr<std::atomic<int64_t>> last_used_ms;
+  // The key's request-rate bucket, carried over between snapshots the same way.
+  std::shared_ptr<RateBucket> rate;
 };
 
 struct CredentialEntry {

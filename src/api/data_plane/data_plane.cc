@@ -24,6 +24,7 @@ using server::Response;
 struct Caller {
   std::shared_ptr<const state::Snapshot> snap;  // keeps `principal` and model entries alive
   state::Principal principal;
+  const state::KeyEntry* key = nullptr;  // in `snap`
 };
 
 // 401 invalid_api_key, or 403 permission_denied for roles that may not use models.
@@ -35,7 +36,7 @@ Result<Caller> Authorize(Deps& d, const Request& req) {
   if (!auth::CanUseModels(key->principal.role)) {
     return Forbidden("permission_denied", "Your role may not use models.");
   }
-  return Caller{std::move(snap), key->principal};
+  return Caller{std::move(snap), key->principal, key};
 }
 
 const store::HealthState* FindHealth(const state::Snapshot& snap, std::string_view model_id) {
@@ -65,6 +66,19 @@ PoolStatus PoolOf(const Deps& d, const state::Snapshot& snap, std::string_view m
     status.retry_after = std::chrono::duration_cast<std::chrono::milliseconds>(*until - now);
   }
   return status;
+}
+
+// The gateway's own per-key limit on model calls: 429 rate_limit_exceeded with Retry-After.
+Result<void> CheckRateLimit(const Deps& d, const Caller& caller) {
+  const int rpm = d.config.key_requests_per_minute;
+  if (rpm <= 0 || caller.key == nullptr || !caller.key->rate) return {};
+  const double burst = d.config.key_burst > 0 ? d.config.key_burst : rpm;
+  auto wait = caller.key->rate->TryTake(d.clock.SteadyNow(), rpm / 60.0, burst);
+  if (!wait) return {};
+  return Error(ErrorCode::kRateLimited, "rate_limit_exceeded",
+               "This API key is limited to " + std::to_string(rpm) +
+                   " model calls per minute. Retry later.")
+      .WithRetryAfter(*wait);
 }
 
 // 503 model_unavailable with Retry-After (at least 1 s).
@@ -217,6 +231,8 @@ struct StreamJob {
   std::string request_id;
   std::shared_ptr<const state::Snapshot> snap;  // keeps the model entry alive
   std::unique_ptr<UpstreamStream> upstream;
+  // The first upstream event, read before the response headers went out (see StartStreaming).
+  std::optional<Result<std::optional<providers::StreamEvent>>> first;
   Encoder encoder;
   UsageRecorder usage;
   bool ran = false;  // the producer runs at most once
@@ -243,7 +259,15 @@ boost::asio::awaitable<void> Pump(std::shared_ptr<StreamJob<Encoder>> job,
   ReleaseUpstream<StreamJob<Encoder>> release{*job};
   Encoder& encoder = job->encoder;
   for (;;) {
-    Result<std::optional<providers::StreamEvent>> next = co_await job->upstream->Next();
+    // An if, not a ?: around co_await: GCC 12 miscompiles co_await inside a conditional
+    // expression of a non-trivial type (double destruction).
+    Result<std::optional<providers::StreamEvent>> next = std::optional<providers::StreamEvent>();
+    if (job->first) {
+      next = std::move(*job->first);
+      job->first.reset();
+    } else {
+      next = co_await job->upstream->Next();
+    }
     std::string frames;
     std::string outcome;
     if (!next) {
@@ -265,9 +289,12 @@ boost::asio::awaitable<void> Pump(std::shared_ptr<StreamJob<Encoder>> job,
       job->usage.Progress(encoder.usage());
       if (encoder.finished()) outcome = "ok";
     }
-    if (!frames.empty() && !co_await writer.Write(std::move(frames))) {
-      job->usage.Finish("client_disconnected", encoder.usage());
-      co_return;  // `release` destroys the upstream stream
+    if (!frames.empty()) {
+      const bool delivered = co_await writer.Write(std::move(frames));
+      if (!delivered) {
+        job->usage.Finish("client_disconnected", encoder.usage());
+        co_return;  // `release` destroys the upstream stream
+      }
     }
     if (!outcome.empty()) {
       job->upstream.reset();
@@ -288,11 +315,40 @@ Response StreamResponse(std::shared_ptr<StreamJob<Encoder>> job) {
   return resp;
 }
 
+// Starts the upstream stream and reads its first event before committing to a 200, so that a
+// stream the provider accepts but fails at once (an exception or a broken first frame) still
+// gets a JSON error status that the SDKs raise at call time. This costs the client nothing:
+// its first chunk is made from that first event anyway.
+template <class Encoder>
+boost::asio::awaitable<Response> StartStreaming(Deps& d, const Request& req, const Caller& caller,
+                                                const state::ModelEntry& model,
+                                                std::shared_ptr<StreamJob<Encoder>> job,
+                                                providers::ChatRequest request) {
+  const std::string& model_id = model.record.id;
+  auto fail = [&](const Error& e) {
+    job->usage.Finish(e.reason.empty() ? "upstream_error" : e.reason, {});
+    return Tagged(server::ErrorResponse(e, req), &caller, model_id);
+  };
+  auto started = co_await d.upstream.StartStream(model, std::move(request));
+  if (!started) co_return fail(started.error());
+  job->upstream = std::move(*started);
+  Result<std::optional<providers::StreamEvent>> first = co_await job->upstream->Next();
+  if (!first) {
+    job->upstream.reset();
+    co_return fail(first.error());
+  }
+  job->first = std::move(first);
+  co_return Tagged(StreamResponse(std::move(job)), &caller, model_id);
+}
+
 boost::asio::awaitable<Response> Invoke(Deps& d, Endpoint endpoint, Request req) {
   const SteadyTime start = d.clock.SteadyNow();
   const SystemTime arrived = d.clock.Now();
   auto caller = Authorize(d, req);
   if (!caller) co_return server::ErrorResponse(caller.error(), req);
+  if (auto limited = CheckRateLimit(d, *caller); !limited) {
+    co_return Tagged(server::ErrorResponse(limited.error(), req), &*caller);
+  }
 
   Result<ParsedChat> parsed = endpoint == Endpoint::kCompletions
                                   ? ParseCompletionRequest(req.body)
@@ -336,14 +392,8 @@ boost::asio::awaitable<Response> Invoke(Deps& d, Endpoint endpoint, Request req)
     auto job = std::make_shared<StreamJob<CompletionStreamEncoder>>(
         d, req, *caller, model, arrived, start,
         CompletionStreamEncoder::Options{"cmpl-" + NewUuid(), created, model_id, include_usage});
-    auto started = co_await d.upstream.StartStream(model, std::move(parsed->request));
-    if (!started) {
-      job->usage.Finish(started.error().reason.empty() ? "upstream_error" : started.error().reason,
-                        {});
-      co_return Tagged(server::ErrorResponse(started.error(), req), &*caller, model_id);
-    }
-    job->upstream = std::move(*started);
-    co_return Tagged(StreamResponse(std::move(job)), &*caller, model_id);
+    co_return co_await StartStreaming(d, req, *caller, model, std::move(job),
+                                      std::move(parsed->request));
   }
   ChatStreamEncoder::Options options;
   options.id = "chatcmpl-" + NewUuid();
@@ -354,14 +404,8 @@ boost::asio::awaitable<Response> Invoke(Deps& d, Endpoint endpoint, Request req)
   options.writer_done_sentinel = d.config.writer_done_sentinel;
   auto job = std::make_shared<StreamJob<ChatStreamEncoder>>(d, req, *caller, model, arrived,
                                                             start, std::move(options));
-  auto started = co_await d.upstream.StartStream(model, std::move(parsed->request));
-  if (!started) {
-    job->usage.Finish(started.error().reason.empty() ? "upstream_error" : started.error().reason,
-                      {});
-    co_return Tagged(server::ErrorResponse(started.error(), req), &*caller, model_id);
-  }
-  job->upstream = std::move(*started);
-  co_return Tagged(StreamResponse(std::move(job)), &*caller, model_id);
+  co_return co_await StartStreaming(d, req, *caller, model, std::move(job),
+                                    std::move(parsed->request));
 }
 
 }  // namespace

@@ -230,6 +230,41 @@ TEST(SnapshotTest, SecretsOpenedThroughVaultWithTheirAad) {
   EXPECT_EQ(vault.aads.size(), 3u);
 }
 
+TEST(SnapshotTest, CredentialsAreReadyForProviders) {
+  FakeVault vault;
+  store::ConfigData d = SampleData();
+  d.credentials[1].external_id = "ext-1";
+  auto snap = Snapshot::Build(std::move(d), vault.Fn(), nullptr, 1);
+  ASSERT_TRUE(snap) << snap.error().message;
+  const providers::ProviderCredential& keys = (*snap)->FindCredential("cred_named")->provider;
+  EXPECT_EQ(keys.id, "cred_named");
+  EXPECT_EQ(keys.region, "us-east-1");
+  const auto* ak = std::get_if<providers::AccessKeysAuth>(&keys.auth);
+  ASSERT_NE(ak, nullptr);
+  EXPECT_EQ(ak->access_key_id, "AKIAcred_named");
+  EXPECT_EQ(ak->secret_access_key.Reveal(),
+            "sealed-sak-cred_named|cred:cred_named:secret_access_key");
+  EXPECT_EQ(ak->session_token.Reveal(), "sealed-tok|cred:cred_named:session_token");
+  const auto* role = std::get_if<providers::RoleArnAuth>(
+      &(*snap)->FindCredential("cred_role")->provider.auth);
+  ASSERT_NE(role, nullptr);
+  EXPECT_EQ(role->role_arn, "arn:aws:iam::1:role/r");
+  EXPECT_EQ(role->external_id, "ext-1");
+  EXPECT_TRUE(role->session_name.empty());
+}
+
+TEST(SnapshotTest, ProviderCacheKeyChangesWithEveryEditOfTheCredential) {
+  store::Credential c = MakeCred("cred_1", "prod");
+  const std::string before = ToProviderCredential(c, Secret("s"), Secret()).cache_key;
+  c.updated_at = T(50);
+  const std::string edited = ToProviderCredential(c, Secret("s"), Secret()).cache_key;
+  c.secret_rotated_at = T(60);
+  const std::string rotated = ToProviderCredential(c, Secret("s"), Secret()).cache_key;
+  EXPECT_NE(before, edited);
+  EXPECT_NE(edited, rotated);
+  EXPECT_EQ(ToProviderCredential(c, Secret("s"), Secret()).cache_key, rotated);  // stable
+}
+
 TEST(SnapshotTest, FailingVaultIsAnError) {
   FakeVault vault;
   vault.fail_for = "sealed-tok";
@@ -319,6 +354,8 @@ TEST(SnapshotTest, LastUsedCountersCarryOverByKeyId) {
   ASSERT_NE(k1b, nullptr);
   EXPECT_EQ(k1b->last_used_ms, k1->last_used_ms);  // the same counter
   EXPECT_EQ(k1b->last_used_ms->load(), 42);
+  ASSERT_NE(k1->rate, nullptr);
+  EXPECT_EQ(k1b->rate, k1->rate);  // and the same rate bucket: a rebuild does not refill it
   EXPECT_EQ((*second)->FindKeyByHash("hash_2")->last_used_ms->load(), 1'700'000'123'456);
   const KeyEntry* fresh = (*second)->FindKeyByHash("hash_new");
   ASSERT_NE(fresh, nullptr);
