@@ -83,6 +83,8 @@ struct Model {
   // The provider catalog's lifecycle when the model was added or last re-checked against the
   // catalog: "ACTIVE", "LEGACY", or empty when unknown.
   std::string lifecycle;
+  // The catalog's input modalities ("TEXT", "IMAGE", ...); empty when unknown.
+  std::vector<std::string> input_modalities;
   SystemTime created_at;
   SystemTime updated_at;
 };

@@ -89,6 +89,13 @@ test('request errors: 400, 401, 404, 405, 413', async (t) => {
     assert.equal(r.body.errors[0].key, r.body.error.code);
     assert.equal(r.body.extras.request_id, r.headers.get('x-request-id'));
   }
+  // Images: refused for a text-only model (the catalog lists no IMAGE input), and as URLs.
+  const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+  const image = (model, url) => post('/v1/chat/completions', { model, messages: [{ role: 'user', content: [
+    { type: 'text', text: 'what is this' }, { type: 'image_url', image_url: { url } }] }] });
+  assertErrorShape(assert, await image('text-only', png), 400, 'unsupported_parameter');
+  assertErrorShape(assert, await image('blue-model', 'https://example.com/cat.png'), 400, 'unsupported_parameter');
+  assert.equal((await image('blue-model', png)).status, 200);
   // Unknown fields are ignored; neutral values of unsupported ones are accepted.
   const lenient = await post('/v1/chat/completions', { model: 'blue-model', messages: ask('x'), n: 1, presence_penalty: 0,
     logit_bias: {}, user: 'u1', metadata: { a: 1 }, some_future_field: true });

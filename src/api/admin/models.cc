@@ -254,6 +254,7 @@ asio::awaitable<Result<Reply>> AddModels(Deps& d, Call call) {
 
   struct Wanted {
     std::string provider_model_id, id, name, lifecycle;
+    std::vector<std::string> input_modalities;
   };
   std::vector<Wanted> wanted;
   std::set<std::string> ids;
@@ -295,6 +296,7 @@ asio::awaitable<Result<Reply>> AddModels(Deps& d, Call call) {
     }
     if (wanted[i].name.empty()) wanted[i].name = e->name.empty() ? wanted[i].id : e->name;
     wanted[i].lifecycle = e->lifecycle;
+    wanted[i].input_modalities = e->input_modalities;
   }
 
   auto result = co_await server::RunBlocking(d.store_pool, [&]() -> Result<Reply> {
@@ -308,6 +310,7 @@ asio::awaitable<Result<Reply>> AddModels(Deps& d, Call call) {
       m.provider = (*provider)->id;
       m.provider_model_id = w.provider_model_id;
       m.lifecycle = w.lifecycle;
+      m.input_modalities = w.input_modalities;
       m.region = region;
       if (choice->named) {
         m.credential_id = choice->named->record.id;
@@ -380,6 +383,7 @@ asio::awaitable<Result<Reply>> PatchModel(Deps& d, Call call) {
 
   // A new credential or region must still offer the model; its lifecycle is re-read there.
   std::optional<std::string> lifecycle;
+  std::optional<std::vector<std::string>> input_modalities;
   if (credential_change || region != entry->record.region) {
     ResolvedCredential cred =
         credential_change ? ResolveChoice(*choice, provider->id, region)
@@ -394,6 +398,7 @@ asio::awaitable<Result<Reply>> PatchModel(Deps& d, Call call) {
                       region_opt->has_value() ? "region" : "credential");
     }
     lifecycle = found->lifecycle;
+    input_modalities = found->input_modalities;
   }
 
   co_return co_await server::RunBlocking(d.store_pool, [&]() -> Result<Reply> {
@@ -414,6 +419,7 @@ asio::awaitable<Result<Reply>> PatchModel(Deps& d, Call call) {
       changed.emplace_back("region");
     }
     if (lifecycle) m.lifecycle = *lifecycle;
+    if (input_modalities) m.input_modalities = *input_modalities;
     std::optional<store::Credential> new_inline;
     std::optional<std::string> drop_credential;
     const state::CredentialEntry* old = call.snap->FindCredential(m.credential_id);

@@ -81,6 +81,16 @@ Result<void> CheckRateLimit(const Deps& d, const Caller& caller) {
       .WithRetryAfter(*wait);
 }
 
+// Images for a model whose catalog entry lists no IMAGE input: 400 before calling the provider
+// (client-api §5.2). Models of unknown modalities are left to the provider.
+Result<void> CheckModalities(const store::Model& model, const providers::ChatRequest& request) {
+  const auto& in = model.input_modalities;
+  if (in.empty() || std::find(in.begin(), in.end(), "IMAGE") != in.end()) return {};
+  if (!providers::HasImages(request)) return {};
+  return InvalidArgument("Model '" + model.id + "' does not accept images.", "messages",
+                         "unsupported_parameter");
+}
+
 // 503 model_unavailable with Retry-After (at least 1 s).
 Error Unavailable(const PoolStatus& pool, std::string_view model_id) {
   const std::chrono::milliseconds wait =
@@ -360,6 +370,9 @@ boost::asio::awaitable<Response> Invoke(Deps& d, Endpoint endpoint, Request req)
     co_return Tagged(server::ErrorResponse(resolved.error(), req), &*caller, model_id);
   }
   const state::ModelEntry& model = **resolved;
+  if (auto ok = CheckModalities(model.record, parsed->request); !ok) {
+    co_return Tagged(server::ErrorResponse(ok.error(), req), &*caller, model_id);
+  }
   const bool stream = parsed->request.stream;
   const int64_t created = UnixSeconds(arrived);
 

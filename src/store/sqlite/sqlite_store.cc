@@ -74,7 +74,7 @@ constexpr std::string_view kCredentialColumns =
     "role_arn, session_name, external_id, created_at, updated_at, secret_rotated_at";
 constexpr std::string_view kModelColumns =
     "id, name, provider, provider_model_id, region, credential_id, all_teams, created_at, "
-    "updated_at, lifecycle";
+    "updated_at, lifecycle, input_modalities";
 constexpr std::string_view kHealthStateColumns =
     "model_id, status, in_pool, last_checked_at, next_check_at, cooldown_until, cause, message, "
     "consecutive_failures";
@@ -147,6 +147,27 @@ Result<Credential> ReadCredential(const Query& q) {
   return c;
 }
 
+// Short lists of tokens (modalities) kept as "A,B" in one column.
+std::string JoinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) {
+    if (!out.empty()) out += ',';
+    out += item;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    out.emplace_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 Model ReadModel(const Query& q) {
   Model m;
   m.id = q.Text(0);
@@ -159,6 +180,7 @@ Model ReadModel(const Query& q) {
   m.created_at = q.Time(7);
   m.updated_at = q.Time(8);
   m.lifecycle = q.Text(9);
+  m.input_modalities = SplitList(q.Text(10));
   return m;
 }
 
@@ -761,10 +783,11 @@ Result<void> SqliteStore::CreateModels(const std::vector<Credential>& inline_cre
     for (const Model& m : models) {
       MG_TRY_VOID(CheckModelRefs(c, m));
       MG_TRY(Query q, c.Prepare(Sql({"INSERT INTO models (", kModelColumns,
-                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"})));
+                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"})));
       auto r = q.Bind(m.id).Bind(m.name).Bind(m.provider).Bind(m.provider_model_id)
                    .Bind(m.region).Bind(m.credential_id).Bind(m.all_teams).Bind(m.created_at)
-                   .Bind(m.updated_at).Bind(m.lifecycle).Run();
+                   .Bind(m.updated_at).Bind(m.lifecycle).Bind(JoinList(m.input_modalities))
+                   .Run();
       if (!r) return Taken(r.error(), "model", {{"id", m.id}});
       MG_TRY_VOID(ReplaceTeams(c, "model_teams", "model_id", m.id, m.team_ids));
     }
@@ -798,10 +821,11 @@ Result<void> SqliteStore::UpdateModel(const Model& model,
     {
       MG_TRY(Query q, c.Prepare("UPDATE models SET name = ?, provider = ?, provider_model_id = ?, "
                                 "region = ?, credential_id = ?, all_teams = ?, updated_at = ?, "
-                                "lifecycle = ? WHERE id = ?"));
+                                "lifecycle = ?, input_modalities = ? WHERE id = ?"));
       MG_TRY_VOID(q.Bind(model.name).Bind(model.provider).Bind(model.provider_model_id)
                       .Bind(model.region).Bind(model.credential_id).Bind(model.all_teams)
-                      .Bind(model.updated_at).Bind(model.lifecycle).Bind(model.id).Run());
+                      .Bind(model.updated_at).Bind(model.lifecycle)
+                      .Bind(JoinList(model.input_modalities)).Bind(model.id).Run());
     }
     MG_TRY_VOID(ReplaceTeams(c, "model_teams", "model_id", model.id, model.team_ids));
     if (delete_credential_id) {

@@ -768,15 +768,19 @@ TEST_F(SqliteStoreTest, CreateModelsWithInlineCredential) {
   EXPECT_EQ(missing.error().reason, "model_not_found");
 }
 
-TEST_F(SqliteStoreTest, ModelLifecycleRoundTripsThroughCreateAndUpdate) {
+TEST_F(SqliteStoreTest, ModelCatalogFactsRoundTripThroughCreateAndUpdate) {
   MustCreateCred(MakeCred("cred_1", "c1"));
   Model m = MakeModel("legacy.model", "cred_1");
   m.lifecycle = "LEGACY";
+  m.input_modalities = {"TEXT", "IMAGE"};
   ASSERT_TRUE(store_->CreateModels({}, {m}, Audit("model.create", m.id)));
   EXPECT_EQ(store_->GetModel(m.id)->lifecycle, "LEGACY");
+  EXPECT_THAT(store_->GetModel(m.id)->input_modalities, ElementsAre("TEXT", "IMAGE"));
   m.lifecycle = "ACTIVE";
+  m.input_modalities = {};
   ASSERT_TRUE(store_->UpdateModel(m, std::nullopt, std::nullopt, Audit("model.update", m.id)));
   EXPECT_EQ(store_->GetModel(m.id)->lifecycle, "ACTIVE");
+  EXPECT_TRUE(store_->GetModel(m.id)->input_modalities.empty());
   EXPECT_EQ((*store_->ListModels())[0].lifecycle, "ACTIVE");
 }
 
