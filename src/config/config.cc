@@ -115,6 +115,8 @@ const std::vector<Option>& Options() {
            [](Config& c) -> auto& { return c.hide_ungranted_models; }),
       Bool("stream.writer_done_sentinel", "",
            [](Config& c) -> auto& { return c.writer_done_sentinel; }),
+      Dur("stream.heartbeat_interval", "",
+          [](Config& c) -> auto& { return c.stream_heartbeat_interval; }),
       Int("server.max_body_bytes", "MODELGATE_MAX_BODY_BYTES", 1024, int64_t{1} << 30,
           [](Config& c) -> auto& { return c.max_body_bytes; }),
       Int("server.max_header_bytes", "", 1024, 1 << 20,

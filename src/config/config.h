@@ -45,6 +45,8 @@ struct Config {
   int credential_rotation_days = 90;  // rotation_due after this many days
   bool hide_ungranted_models = false; // 404 instead of 403 for models not shared with the caller
   bool writer_done_sentinel = true;   // send data: [DONE] on /v1/chat streams
+  // SSE comment sent on a stream after this long without a chunk (client-api §5.5: 15 s).
+  std::chrono::milliseconds stream_heartbeat_interval{15000};
   // HTTP server limits.
   size_t max_body_bytes = 10 * 1024 * 1024;
   size_t max_header_bytes = 16 * 1024;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -89,6 +90,11 @@ struct Response {
   // is cancelled (terminal cancellation reaches whatever it awaits), so upstream calls get torn
   // down. An exception from the producer after the headers went out aborts the connection.
   std::function<boost::asio::awaitable<void>(BodyWriter&)> stream;
+  // Streaming only: when the producer has written nothing for this long, the server sends
+  // `heartbeat` as a chunk (e.g. an SSE comment ": keep-alive\n\n") and keeps waiting. Zero:
+  // no heartbeats.
+  std::chrono::milliseconds heartbeat_interval{0};
+  std::string heartbeat;
   bool close_connection = false;  // Connection: close, then close
   bool abort_connection = false;  // do not answer: close the connection (fake AWS faults)
   std::vector<std::pair<std::string, std::string>> log_fields;  // extra access-log key=values

@@ -171,27 +171,56 @@ struct Connection {
 };
 
 // BodyWriter over the connection: HTTP/1.1 chunked framing, one write (with write timeout) per
-// chunk. Used only from the producer coroutine, on the connection's strand.
+// chunk. Used from the producer coroutine and the heartbeat, both on the connection's strand;
+// a busy flag with a wake-up timer keeps their writes from overlapping.
 class ChunkWriter final : public BodyWriter {
  public:
-  ChunkWriter(Connection& conn, std::chrono::milliseconds write_timeout)
-      : conn_(conn), write_timeout_(write_timeout) {}
+  ChunkWriter(Connection& conn, std::chrono::milliseconds write_timeout, const Clock& clock)
+      : conn_(conn),
+        write_timeout_(write_timeout),
+        clock_(clock),
+        idle_(conn.stream.get_executor()) {}
 
   asio::awaitable<bool> Write(std::string data) override {
     if (gone_ || aborted_) co_return false;
     if (data.empty()) co_return true;  // an empty chunk would end the body
+    while (busy_) {  // a heartbeat is being written: wait for it
+      idle_.expires_at(asio::steady_timer::time_point::max());
+      co_await idle_.async_wait(kUseTuple);
+    }
+    busy_ = true;
     char size_line[24];
     int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
     std::array<asio::const_buffer, 3> buffers = {asio::buffer(size_line, static_cast<size_t>(n)),
                                                  asio::buffer(data), asio::buffer("\r\n", 2)};
     conn_.stream.expires_after(write_timeout_);
     auto [ec, written] = co_await asio::async_write(conn_.stream, buffers, kUseTuple);
+    busy_ = false;
+    idle_.cancel();
+    last_write_ = clock_.SteadyNow();
     if (ec) {
       gone_ = true;
       co_return false;
     }
     bytes_ += data.size();
     co_return true;
+  }
+
+  // When nothing was written for `interval`, writes `chunk` (not counted in bytes()); loops
+  // until cancelled (the producer finished) or the client is gone.
+  asio::awaitable<void> Heartbeat(std::chrono::milliseconds interval, std::string chunk) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    last_write_ = clock_.SteadyNow();
+    for (;;) {
+      timer.expires_at(last_write_ + interval);
+      auto [ec] = co_await timer.async_wait(kUseTuple);
+      if (ec) co_return;  // cancelled
+      if (gone_ || aborted_) co_return;
+      if (busy_ || clock_.SteadyNow() < last_write_ + interval) continue;
+      const uint64_t counted = bytes_;
+      if (!co_await Write(chunk)) co_return;
+      bytes_ = counted;
+    }
   }
 
   void Abort() override {
@@ -208,6 +237,10 @@ class ChunkWriter final : public BodyWriter {
  private:
   Connection& conn_;
   std::chrono::milliseconds write_timeout_;
+  const Clock& clock_;
+  asio::steady_timer idle_;  // wakes a writer waiting for `busy_` to clear
+  bool busy_ = false;        // a chunk is being written
+  SteadyTime last_write_{};
   bool gone_ = false;
   bool aborted_ = false;
   uint64_t bytes_ = 0;
@@ -493,6 +526,11 @@ asio::awaitable<void> Server::State::Listen(tcp::acceptor acceptor) {
       socket.close(ignored);
       continue;
     }
+    // Responses and stream chunks are written as soon as they are ready; Nagle's algorithm
+    // would hold each small chunk until the client ACKs the previous one (40 ms with delayed
+    // ACKs). Best effort: a failure only costs latency.
+    beast::error_code nd_ec;
+    socket.set_option(tcp::no_delay(true), nd_ec);
     beast::error_code ep_ec;
     tcp::endpoint peer = socket.remote_endpoint(ep_ec);
     std::string remote = ep_ec ? std::string("unknown") : FormatHostPort(peer);
@@ -775,11 +813,19 @@ asio::awaitable<bool> Server::State::SendStream(Connection& conn, Response& resp
     co_return !wec;
   }
 
-  ChunkWriter writer(conn, options.write_timeout);
+  ChunkWriter writer(conn, options.write_timeout, clock);
   bool failed = false;
-  auto winner = co_await (WatchClient(conn) || RunProducer(resp, writer, rec, failed));
+  bool client_left = false;
+  if (resp.heartbeat_interval.count() > 0 && !resp.heartbeat.empty()) {
+    auto winner = co_await (WatchClient(conn) || RunProducer(resp, writer, rec, failed) ||
+                            writer.Heartbeat(resp.heartbeat_interval, resp.heartbeat));
+    client_left = winner.index() == 0;
+  } else {
+    auto winner = co_await (WatchClient(conn) || RunProducer(resp, writer, rec, failed));
+    client_left = winner.index() == 0;
+  }
   rec.bytes = writer.bytes();
-  if (winner.index() == 0 || writer.gone()) {
+  if (client_left || writer.gone()) {
     rec.outcome = "client_gone";
     co_return false;
   }

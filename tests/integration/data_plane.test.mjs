@@ -211,6 +211,18 @@ test('late stream failures end with event: error and no [DONE]', async (t) => {
   await s.clearScripts();
 });
 
+test('an idle stream gets keep-alive comments, which the SSE framing ignores', async (t) => {
+  dumpOnFailure(t, gw);
+  await s.script({ match: { model: MODEL, op: 'converse-stream' }, event_delay_ms: 700 });
+  const r = await post('/v1/chat/completions', { model: 'blue-model', stream: true, messages: ask('slow answer') });
+  await s.clearScripts();
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.text, /^: keep-alive\n\n/m);
+  const ev = parseSse(r.text);
+  assert.equal(ev.at(-1).raw, '[DONE]');
+  assert.equal(ev.slice(0, -1).map((e) => e.data.choices[0]?.delta?.content ?? '').join(''), 'echo: slow answer');
+});
+
 test('chunks reach the client as they arrive; a hang-up cancels the upstream call', async (t) => {
   dumpOnFailure(t, gw);
   await s.clearRequests();

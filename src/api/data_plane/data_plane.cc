@@ -235,11 +235,13 @@ struct StreamJob {
             SystemTime arrived, SteadyTime start, typename Encoder::Options options)
       : request_id(req.request_id),
         snap(c.snap),
+        heartbeat_interval(d.config.stream_heartbeat_interval),
         encoder(std::move(options)),
         usage(d, req, c, model, arrived, start, /*stream=*/true) {}
 
   std::string request_id;
   std::shared_ptr<const state::Snapshot> snap;  // keeps the model entry alive
+  std::chrono::milliseconds heartbeat_interval;
   std::unique_ptr<UpstreamStream> upstream;
   // The first upstream event, read before the response headers went out (see StartStreaming).
   std::optional<Result<std::optional<providers::StreamEvent>>> first;
@@ -321,6 +323,9 @@ Response StreamResponse(std::shared_ptr<StreamJob<Encoder>> job) {
   resp.headers.Set("Content-Type", "text/event-stream; charset=utf-8");
   resp.headers.Set("Cache-Control", "no-cache");
   resp.headers.Set("X-Accel-Buffering", "no");
+  // client-api §5.5: a comment line after 15 s without a chunk (ignored by both SDKs).
+  resp.heartbeat_interval = job->heartbeat_interval;
+  resp.heartbeat = ": keep-alive\n\n";
   resp.stream = [job = std::move(job)](server::BodyWriter& w) { return Pump<Encoder>(job, w); };
   return resp;
 }
