@@ -20,8 +20,7 @@ before(async () => {
   const config = join(dir, 'modelgate.toml');
   writeFileSync(config, '[upstream]\nconverse_timeout = "1500ms"\nstream_first_event_timeout = "1500ms"\n' +
     'stream_idle_timeout = "1500ms"\nretry_backoff = "20ms"\n' +
-    // Errors are injected on purpose here: passive health detection would take the model out.
-    'health_passive_threshold = 0\n');
+    '[stream]\nheartbeat_interval = "300ms"\n');
   s = await startStack({ gateway: { args: ['--config', config] } });
   gw = s.gw;
   await createCredential(gw, 'main');
