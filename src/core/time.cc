@@ -84,6 +84,9 @@ std::optional<SystemTime> ParseRfc3339(std::string_view s) {
   using namespace std::chrono;
   auto ymd = year{y} / month{static_cast<unsigned>(mo)} / day{static_cast<unsigned>(d)};
   if (!ymd.ok()) return std::nullopt;
+  // SystemTime counts nanoseconds in 64 bits: it ends in 2262. Later times would wrap around
+  // into the past, so they are not representable, hence malformed here.
+  if (y < 1678 || y > 2261) return std::nullopt;
   SystemTime t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{se} + milliseconds{millis} -
                  minutes{offset_min};
   return t;

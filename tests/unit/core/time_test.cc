@@ -56,5 +56,12 @@ TEST(Duration, FormatsWithLargestExactUnit) {
   EXPECT_EQ(FormatDuration(milliseconds{2000}), "2s");
 }
 
+TEST(Time, RejectsTimesSystemTimeCannotHoldInsteadOfWrapping) {
+  EXPECT_FALSE(ParseRfc3339("2999-01-01T00:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339("1000-01-01T00:00:00Z"));
+  ASSERT_TRUE(ParseRfc3339("2261-12-31T23:59:59Z"));
+  EXPECT_GT(*ParseRfc3339("2261-12-31T23:59:59Z"), *ParseRfc3339("2026-12-04T00:00:00Z"));
+}
+
 }  // namespace
 }  // namespace mg
