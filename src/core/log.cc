@@ -33,7 +33,15 @@ spdlog::level::level_enum ToSpd(LogLevel l) {
   return spdlog::level::info;
 }
 
-void AppendValue(std::string& out, std::string_view v) {
+}  // namespace
+
+Field::Field(std::string_view k, double v) : key(k) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  value = buf;
+}
+
+static void AppendValue(std::string& out, std::string_view v) {
   bool quote = v.empty();
   for (char c : v) {
     if (c == ' ' || c == '"' || c == '=' || c == '\n' || c == '\t' || c == '\\') {
@@ -58,12 +66,11 @@ void AppendValue(std::string& out, std::string_view v) {
   out.push_back('"');
 }
 
-}  // namespace
-
-Field::Field(std::string_view k, double v) : key(k) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  value = buf;
+void AppendField(std::string& line, std::string_view key, std::string_view value) {
+  line.push_back(' ');
+  line.append(key);
+  line.push_back('=');
+  AppendValue(line, value);
 }
 
 void SetLevel(LogLevel level) { g_min_level.store(static_cast<int>(level)); }
@@ -76,12 +83,7 @@ void Event(LogLevel level, std::string_view event, std::initializer_list<Field> 
   line.reserve(64 + fields.size() * 24);
   line.append("event=");
   line.append(event);
-  for (const Field& f : fields) {
-    line.push_back(' ');
-    line.append(f.key);
-    line.push_back('=');
-    AppendValue(line, f.value);
-  }
+  for (const Field& f : fields) AppendField(line, f.key, f.value);
   Logger().log(ToSpd(level), std::string_view(line));
 }
 

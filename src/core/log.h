@@ -50,6 +50,10 @@ inline void Error(std::string_view e, std::initializer_list<Field> f = {}) {
   Event(LogLevel::kError, e, f);
 }
 
+// Appends " key=value" to `line` with the quoting of Event (for lines whose fields are only
+// known at run time, like the access line; write them with Line()).
+void AppendField(std::string& line, std::string_view key, std::string_view value);
+
 // Flushes buffered lines (call before exit).
 void Flush();
 

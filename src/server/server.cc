@@ -99,34 +99,6 @@ bool IsDisconnect(const boost::system::error_code& ec) {
          ec == asio::error::bad_descriptor;
 }
 
-// Same quoting rules as core/log.cc, for the access line whose field list is dynamic.
-void AppendLogField(std::string& out, std::string_view key, std::string_view value) {
-  out.push_back(' ');
-  out.append(key);
-  out.push_back('=');
-  bool quote = value.empty();
-  for (char c : value) {
-    if (c == ' ' || c == '"' || c == '=' || c == '\n' || c == '\t' || c == '\\') {
-      quote = true;
-      break;
-    }
-  }
-  if (!quote) {
-    out.append(value);
-    return;
-  }
-  out.push_back('"');
-  for (char c : value) {
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\t': out.append("\\t"); break;
-      default: out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
 
 std::string FormatHostPort(const tcp::endpoint& ep) {
   std::string host = ep.address().to_string();
@@ -919,17 +891,17 @@ void Server::State::Record(const RequestRecord& rec) {
   rm.duration->Observe(seconds);
 
   std::string line = "event=access";
-  AppendLogField(line, "request_id", rec.request_id);
-  AppendLogField(line, "method", rec.method.empty() ? "-" : rec.method);
-  AppendLogField(line, "route", rec.route.empty() ? "-" : rec.route);
-  AppendLogField(line, "status", std::to_string(rec.status));
+  log::AppendField(line, "request_id", rec.request_id);
+  log::AppendField(line, "method", rec.method.empty() ? "-" : rec.method);
+  log::AppendField(line, "route", rec.route.empty() ? "-" : rec.route);
+  log::AppendField(line, "status", std::to_string(rec.status));
   char latency[32];
   std::snprintf(latency, sizeof latency, "%.3f", seconds * 1000.0);
-  AppendLogField(line, "latency_ms", latency);
-  AppendLogField(line, "bytes", std::to_string(rec.bytes));
-  AppendLogField(line, "remote", rec.remote);
-  if (!rec.outcome.empty()) AppendLogField(line, "outcome", rec.outcome);
-  for (const auto& [k, v] : rec.log_fields) AppendLogField(line, k, v);
+  log::AppendField(line, "latency_ms", latency);
+  log::AppendField(line, "bytes", std::to_string(rec.bytes));
+  log::AppendField(line, "remote", rec.remote);
+  if (!rec.outcome.empty()) log::AppendField(line, "outcome", rec.outcome);
+  for (const auto& [k, v] : rec.log_fields) log::AppendField(line, k, v);
   log::Line(LogLevel::kInfo, line);
 }
 
