@@ -1,27 +1,46 @@
 #include "core/log.h"
 
+#include <spdlog/async.h>
+#include <spdlog/async_logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 namespace mg::log {
 namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
 
-spdlog::logger& Logger() {
-  // Constructed on first use; lives until exit. stderr, UTC timestamps.
-  static std::shared_ptr<spdlog::logger> logger = [] {
-    auto l = spdlog::stderr_logger_mt("modelgate");
-    l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
-    l->set_level(spdlog::level::debug);
-    l->flush_on(spdlog::level::debug);
-    return l;
-  }();
-  return *logger;
+// Asynchronous logging: callers (request threads among them) only format the line and queue
+// it; one logging thread writes and flushes stderr, so a slow reader of stderr never blocks a
+// request. When the queue is full the oldest lines are dropped rather than blocking.
+struct AsyncLog {
+  AsyncLog()
+      : pool(std::make_shared<spdlog::details::thread_pool>(/*q_max_items=*/65536,
+                                                            /*threads_n=*/1)),
+        logger(std::make_shared<spdlog::async_logger>(
+            "modelgate", std::make_shared<spdlog::sinks::stderr_sink_mt>(), pool,
+            spdlog::async_overflow_policy::overrun_oldest)) {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+    logger->set_level(spdlog::level::debug);
+    logger->flush_on(spdlog::level::debug);
+  }
+  // The logger holds only a weak reference to its pool: this member keeps it alive. Destroyed
+  // at exit (logger first), the pool drains what is queued and joins its thread.
+  std::shared_ptr<spdlog::details::thread_pool> pool;
+  std::shared_ptr<spdlog::async_logger> logger;
+};
+
+AsyncLog& Log() {
+  static AsyncLog log;  // constructed on first use; lives until exit
+  return log;
 }
+
+spdlog::logger& Logger() { return *Log().logger; }
 
 spdlog::level::level_enum ToSpd(LogLevel l) {
   switch (l) {
@@ -92,6 +111,14 @@ void Line(LogLevel level, std::string_view text) {
   Logger().log(ToSpd(level), text);
 }
 
-void Flush() { Logger().flush(); }
+void Flush() {
+  // An async flush only queues a request: wait (briefly, bounded) until the logging thread has
+  // written everything queued before it.
+  AsyncLog& log = Log();
+  log.logger->flush();
+  for (int i = 0; i < 200 && log.pool->queue_size() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
 
 }  // namespace mg::log
