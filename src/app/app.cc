@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "api/admin/admin_api.h"
 #include "api/data_plane/data_plane.h"
@@ -21,6 +23,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "credentials/vault.h"
+#include "health/health_monitor.h"
 #include "net/http_client.h"
 #include "providers/bedrock/client.h"
 #include "routing/provider_router.h"
@@ -270,6 +273,13 @@ int Serve(const config::Config& cfg) {
 
   // Passive health: every real call's outcome. The health monitor subscribes here.
   routing::OutcomeHook on_outcome;
+  // Health monitoring runs on its own io_context and thread, with its own HTTP client and
+  // provider instance, so probes never run on (or queue behind) the request threads. Filled
+  // below, before the server starts; the hooks here reach the monitor through `health`.
+  asio::io_context health_io;
+  std::unique_ptr<net::HttpClient> health_http;
+  std::unique_ptr<providers::bedrock::BedrockProvider> health_bedrock;
+  std::unique_ptr<health::HealthMonitor> health;
   routing::ProviderRouter upstream(provider_lookup, clock,
                                    [&on_outcome](const std::string& model_id, const Error* error,
                                                  std::chrono::milliseconds latency) {
@@ -290,10 +300,28 @@ int Serve(const config::Config& cfg) {
       .gateway = [&bedrock_gateway](std::string_view provider) -> api::admin::ProviderGateway* {
         return provider == "bedrock" ? bedrock_gateway.get() : nullptr;
       },
-      .on_credential_changed = nullptr,
-      .on_models_changed = nullptr,
+      .on_credential_changed =
+          [&health](const std::string& id) {
+            if (health) health->CheckCredentialNow(id);
+          },
+      .on_models_changed =
+          [&health](const std::vector<std::string>& ids) {
+            if (health) health->CheckModelsNow(ids);
+          },
       .flush_usage = [&usage_recorder] { FlushUsage(usage_recorder); },
-      .health_state = nullptr,
+      .health_state = [&health](std::string_view id) -> std::optional<store::HealthState> {
+        return health ? health->State(id) : std::nullopt;
+      },
+  };
+  admin_deps.check_now =
+      [&health](std::string id) -> asio::awaitable<Result<api::admin::HealthCheckResult>> {
+    if (!health) {
+      co_return Error(ErrorCode::kUnavailable, "health_checks_unavailable",
+                      "Health checks are not running on this gateway.");
+    }
+    auto r = co_await health->CheckNow(std::move(id));
+    if (!r) co_return r.error();
+    co_return api::admin::HealthCheckResult{std::move(r->state), std::move(r->check)};
   };
   api::admin::RegisterRoutes(router, admin_deps);
 
@@ -305,7 +333,11 @@ int Serve(const config::Config& cfg) {
       .record_usage = [&usage_recorder](api::data_plane::UsageEvent e) {
         usage_recorder.Record(ToUsageRecord(std::move(e)));
       },
-      .pool_status = nullptr,
+      .pool_status = [&health](std::string_view id) -> api::data_plane::PoolStatus {
+        if (!health) return {};
+        const health::PoolStatus s = health->PoolState(id);
+        return {s.in_pool, s.retry_after};
+      },
   };
   api::data_plane::RegisterRoutes(router, data_plane_deps);
 
@@ -329,6 +361,30 @@ int Serve(const config::Config& cfg) {
   bedrock = std::make_unique<providers::bedrock::BedrockProvider>(*http, BedrockOptionsFor(cfg));
   bedrock_gateway = std::make_unique<ProviderGateway>(*bedrock);
 
+  health_http = std::make_unique<net::HttpClient>(health_io.get_executor(), http_options);
+  health_bedrock =
+      std::make_unique<providers::bedrock::BedrockProvider>(*health_http, BedrockOptionsFor(cfg));
+  health::HealthMonitorOptions health_options;
+  health_options.interval = cfg.health_interval;
+  health_options.cooldown = cfg.health_cooldown;
+  health_options.concurrency = cfg.health_concurrency;
+  health_options.history = cfg.health_history;
+  health_options.passive_threshold = cfg.health_passive_threshold;
+  health = std::make_unique<health::HealthMonitor>(
+      health_io,
+      [&health_bedrock](std::string_view id) -> providers::Provider* {
+        return id == "bedrock" ? health_bedrock.get() : nullptr;
+      },
+      *store, store_pool, clock, metrics, health_options);
+  on_outcome = [m = health.get()](const std::string& model_id, const Error* error,
+                                  std::chrono::milliseconds latency) {
+    m->RecordOutcome(model_id, error, latency);
+  };
+  publisher.OnPublish([m = health.get()](const std::shared_ptr<const state::Snapshot>& snap) {
+    m->OnSnapshot(snap);
+  });
+  health->OnSnapshot(publisher.Current());
+
   if (auto r = server.Start(); !r) return fail(r.error());
   log::Info("config_loaded", {{"data_dir", cfg.data_dir},
                               {"health_interval", FormatDuration(cfg.health_interval)},
@@ -336,7 +392,14 @@ int Serve(const config::Config& cfg) {
 
   server.Spawn([&] { return FlushKeyUsage(publisher, *store, store_pool); }, "key_usage_flush");
   server.Spawn([&] { return FlushUsagePeriodically(usage_recorder, store_pool); }, "usage_flush");
+  auto health_work = asio::make_work_guard(health_io);
+  std::thread health_thread([&health_io] { health_io.run(); });
+  // The scheduler runs on health_io; the server's task group cancels it at shutdown.
+  server.Spawn([&health] { return health->Run(); }, "health_monitor");
   server.Run();
+  health_work.reset();
+  health_io.stop();
+  health_thread.join();
   store_pool.join();
   FlushUsage(usage_recorder);  // what the last requests recorded after the final periodic flush
   log::Info("shutdown_complete");

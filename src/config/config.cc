@@ -109,6 +109,8 @@ const std::vector<Option>& Options() {
       Int("health_concurrency", "MODELGATE_HEALTH_CONCURRENCY", 1, 1024,
           [](Config& c) -> auto& { return c.health_concurrency; }),
       Int("health_history", "", 1, 1000, [](Config& c) -> auto& { return c.health_history; }),
+      Int("health_passive_threshold", "", 0, 1000,
+          [](Config& c) -> auto& { return c.health_passive_threshold; }),
       Int("credential_rotation_days", "MODELGATE_CREDENTIAL_ROTATION_DAYS", 1, 3650,
           [](Config& c) -> auto& { return c.credential_rotation_days; }),
       Bool("hide_ungranted_models", "MODELGATE_HIDE_UNGRANTED_MODELS",

@@ -41,6 +41,9 @@ struct Config {
   std::chrono::milliseconds health_cooldown{60 * 1000};
   int health_concurrency = 16;        // probes in flight at once
   int health_history = 50;            // checks kept per model
+  // Consecutive failed real requests (provider 5xx, timeouts, network) that take a model out of
+  // the pool; credential and permission failures need one. 0 turns passive detection off.
+  int health_passive_threshold = 3;
   std::string log_level = "info";     // debug, info, warn, error
   int credential_rotation_days = 90;  // rotation_due after this many days
   bool hide_ungranted_models = false; // 404 instead of 403 for models not shared with the caller

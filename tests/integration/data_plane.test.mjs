@@ -18,7 +18,9 @@ before(async () => {
   // Short upstream deadlines so the 504 rows take a second, not two minutes.
   const dir = tempDir('mg-dp-cfg-');
   const config = join(dir, 'modelgate.toml');
-  writeFileSync(config, '[upstream]\nconverse_timeout = "1500ms"\nstream_first_event_timeout = "1500ms"\n' +
+  // Errors are injected on purpose here: passive health detection would take the model out.
+  writeFileSync(config, 'health_passive_threshold = 0\n' +
+    '[upstream]\nconverse_timeout = "1500ms"\nstream_first_event_timeout = "1500ms"\n' +
     'stream_idle_timeout = "1500ms"\nretry_backoff = "20ms"\n' +
     '[stream]\nheartbeat_interval = "300ms"\n');
   s = await startStack({ gateway: { args: ['--config', config] } });

@@ -65,6 +65,12 @@ class ProviderGateway {
       ResolvedCredential credential, std::string region) = 0;
 };
 
+// What an on-demand health check found: the model's health after it, and the check.
+struct HealthCheckResult {
+  store::HealthState state;
+  store::HealthCheck check;
+};
+
 struct Deps {
   store::Store& store;
   state::SnapshotPublisher& publisher;
@@ -85,6 +91,13 @@ struct Deps {
   std::function<void()> flush_usage;
   // The live health of a model (the health monitor's view); empty = use the stored state.
   std::function<std::optional<store::HealthState>(std::string_view model_id)> health_state;
+  // Runs a health check of the model now (joining one in flight) and completes once it is
+  // recorded (POST /models/{id}/health-check). Empty: 503, no health monitor.
+  std::function<boost::asio::awaitable<Result<HealthCheckResult>>(std::string model_id)> check_now;
+  // The model's most recent checks, newest first (blocking: called on the store pool). Empty =
+  // the store's ListHealthChecks.
+  std::function<Result<std::vector<store::HealthCheck>>(std::string_view model_id, int limit)>
+      health_history;
 };
 
 // Registers every /admin/v1 route on `router`. `deps` must outlive the router.

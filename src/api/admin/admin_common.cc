@@ -14,6 +14,7 @@ void RegisterRoutes(server::Router& router, Deps& deps) {
   detail::RegisterIdentityRoutes(router, deps);
   detail::RegisterModelRoutes(router, deps);
   detail::RegisterUsageRoutes(router, deps);
+  detail::RegisterHealthRoutes(router, deps);
 }
 
 namespace detail {

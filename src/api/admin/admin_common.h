@@ -80,6 +80,12 @@ void RegisterCredentialRoutes(server::Router& r, Deps& d);
 void RegisterIdentityRoutes(server::Router& r, Deps& d);
 void RegisterModelRoutes(server::Router& r, Deps& d);
 void RegisterUsageRoutes(server::Router& r, Deps& d);
+void RegisterHealthRoutes(server::Router& r, Deps& d);
+
+// The admin-api `health` object of a model: the monitor's live view (Deps::health_state), else
+// the snapshot's stored state, else `unknown`. Defined in health.cc.
+json::object RenderHealth(const Deps& d, const state::Snapshot& snap, const std::string& id);
+json::object RenderHealthState(const store::HealthState& state);
 
 }  // namespace mg::api::admin::detail
 

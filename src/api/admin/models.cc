@@ -57,27 +57,6 @@ Result<void> CheckModelId(std::string_view id, const std::string& param) {
   return {};
 }
 
-json::object RenderHealth(const Deps& d, const state::Snapshot& snap, const std::string& id) {
-  std::optional<store::HealthState> h;
-  if (d.health_state) h = d.health_state(id);
-  if (!h) {
-    for (const auto& s : snap.health()) {
-      if (s.model_id == id) h = s;
-    }
-  }
-  store::HealthState state = h.value_or(store::HealthState{});
-  auto str_or_null = [](const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); };
-  json::object o;
-  o["status"] = store::HealthStatusName(state.status);
-  o["in_pool"] = state.in_pool;
-  o["last_checked_at"] = OptTimeValue(state.last_checked_at);
-  o["next_check_at"] = OptTimeValue(state.next_check_at);
-  o["cause"] = str_or_null(state.cause);
-  o["message"] = str_or_null(state.message);
-  o["cooldown_until"] = OptTimeValue(state.cooldown_until);
-  return o;
-}
-
 json::object RenderModel(const Deps& d, const state::Snapshot& snap, const store::Model& m) {
   json::object o;
   o["id"] = m.id;
