@@ -17,8 +17,10 @@
 
 #include "api/admin/admin_api.h"
 #include "api/data_plane/data_plane.h"
+#include "api/web/web.h"
 #include "app/provider_gateway.h"
 #include "auth/auth.h"
+#include "auth/session.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -323,7 +325,13 @@ int Serve(const config::Config& cfg) {
     if (!r) co_return r.error();
     co_return api::admin::HealthCheckResult{std::move(r->state), std::move(r->check)};
   };
+  // Browser sessions of the web console: the session cookie authenticates admin and data-plane
+  // calls too (auth/session.h). In memory only: a restart signs browsers out.
+  auth::SessionStore sessions;
+  admin_deps.sessions = &sessions;
   api::admin::RegisterRoutes(router, admin_deps);
+  api::web::Deps web_deps{.publisher = publisher, .clock = clock, .sessions = sessions};
+  api::web::RegisterRoutes(router, web_deps);
 
   api::data_plane::Deps data_plane_deps{
       .publisher = publisher,
@@ -339,6 +347,7 @@ int Serve(const config::Config& cfg) {
         return {s.in_pool, s.retry_after};
       },
   };
+  data_plane_deps.sessions = &sessions;
   api::data_plane::RegisterRoutes(router, data_plane_deps);
 
   server::ServerOptions opts;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/session.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/secret.h"
@@ -98,6 +99,9 @@ struct Deps {
   // the store's ListHealthChecks.
   std::function<Result<std::vector<store::HealthCheck>>(std::string_view model_id, int limit)>
       health_history;
+  // Browser sessions of the web console: when set, the session cookie authenticates too
+  // (auth::AuthenticateRequest). May be null (Bearer keys only).
+  auth::SessionStore* sessions = nullptr;
 };
 
 // Registers every /admin/v1 route on `router`. `deps` must outlive the router.

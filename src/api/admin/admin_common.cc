@@ -63,7 +63,8 @@ Result<std::pair<std::shared_ptr<const state::Snapshot>, state::Principal>> Auth
     Deps& d, Need need, const server::Request& req) {
   auto snap = d.publisher.Current();
   MG_TRY(const state::KeyEntry* key,
-         auth::Authenticate(*snap, req.headers.Get("authorization"), d.clock.Now()));
+         auth::AuthenticateRequest(*snap, d.sessions,
+                                   auth::CredentialsFrom(req.method, req.headers), d.clock.Now()));
   if (auto denied = CheckNeed(need, key->principal.role)) return *denied;
   return std::pair{snap, key->principal};
 }

@@ -32,7 +32,8 @@ Result<Caller> Authorize(Deps& d, const Request& req) {
   std::shared_ptr<const state::Snapshot> snap = d.publisher.Current();
   if (!snap) return Internal("no configuration snapshot is loaded");
   MG_TRY(const state::KeyEntry* key,
-         auth::Authenticate(*snap, req.headers.Get("authorization"), d.clock.Now()));
+         auth::AuthenticateRequest(*snap, d.sessions,
+                                   auth::CredentialsFrom(req.method, req.headers), d.clock.Now()));
   if (!auth::CanUseModels(key->principal.role)) {
     return Forbidden("permission_denied", "Your role may not use models.");
   }

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/session.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/result.h"
@@ -70,6 +71,9 @@ struct Deps {
   // for every request: must be cheap and must not block. When empty, the snapshot's stored
   // health decides.
   std::function<PoolStatus(std::string_view model_id)> pool_status;
+  // Browser sessions of the web console (the playground): when set, the session cookie
+  // authenticates too (auth::AuthenticateRequest). May be null (Bearer keys only).
+  auth::SessionStore* sessions = nullptr;
 };
 
 // Registers GET /v1/models, GET /v1/models/{id...}, POST /v1/chat, POST /v1/chat/completions
