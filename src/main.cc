@@ -1,8 +1,11 @@
-// modelgate: parses the command line, loads configuration and runs the app. Nothing else.
+// modelgate: parses the command line, loads configuration and runs the app (serve, vault), or
+// runs a client subcommand against a running server's admin API (src/cli). Nothing else.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "app/app.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
 #include "config/config.h"
 #include "core/time.h"
 
@@ -68,7 +71,20 @@ int main(int argc, char** argv) {
   rotate->add_option("--config", config_file, "TOML configuration file");
   rotate->add_option("--data-dir", data_dir, "Data directory (default ./var)");
 
-  CLI11_PARSE(cli, argc, argv);
+  // Client subcommands (admin API), added after serve and vault so that only the client
+  // subcommands inherit the exit-code footer.
+  cli.footer(std::string(mg::cli::kExitCodesHelp));
+  cli.failure_message(mg::cli::FailureMessage);
+  mg::cli::ClientCommands client(cli, std::cin, std::cout, std::cerr, mg::config::RealGetEnv);
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and succeeds; every other parse failure is a usage error.
+    return cli.exit(e) == 0 ? 0 : mg::cli::kExitUsage;
+  }
+  mg::cli::ScrubApiKeyArguments(argc, argv);
+  if (client.selected()) return client.Run();
 
   mg::config::Config cfg;
   if (!LoadConfig(config_file, listen, data_dir, health_interval, health_cooldown, cfg)) {

@@ -1,0 +1,154 @@
+// `modelgate providers list`, `health`, `audit` and `usage` (admin-api "Providers", "Health",
+// "Audit log"; GET /admin/v1/usage).
+#include <boost/json/value.hpp>
+#include <cctype>
+
+#include "cli/command.h"
+#include "cli/encoding.h"
+#include "cli/exit_codes.h"
+#include "cli/json_cells.h"
+#include "cli/models_output.h"
+#include "cli/table.h"
+
+namespace mg::cli {
+namespace {
+
+namespace json = boost::json;
+
+struct ReportArgs {
+  int limit = 0;
+  std::string group_by;
+  std::string since;
+};
+
+// Prints `answer`'s array at `list` as a table of these (header, dotted path) columns; the
+// last column is cut at `last_width` code points when that is not 0.
+void PrintTable(Session& s, const json::value& answer, std::string_view list,
+                const std::vector<std::pair<std::string, std::string>>& columns,
+                size_t last_width = 0) {
+  std::vector<std::string> headers;
+  for (const auto& c : columns) headers.push_back(c.first);
+  Table t(std::move(headers));
+  if (last_width > 0) t.LimitWidth(columns.size() - 1, last_width);
+  if (const json::value* items = Find(answer, list); items != nullptr && items->is_array()) {
+    for (const json::value& item : items->as_array()) {
+      std::vector<std::string> cells;
+      for (const auto& c : columns) cells.push_back(Cell(item, c.second));
+      t.AddRow(std::move(cells));
+    }
+  }
+  s.io().out << t.Render();
+}
+
+int Providers(Session& s) {
+  auto r = s.Call("GET", "/admin/v1/providers");
+  if (r.exit_code != kExitOk) return r.exit_code;
+  if (s.json()) {
+    s.PrintRaw(r.body);
+    return kExitOk;
+  }
+  auto v = s.ParseBody(r.body);
+  if (!v) return kExitApiError;
+  PrintTable(s, *v, "providers",
+             {{"ID", "id"},
+              {"NAME", "name"},
+              {"STATUS", "status"},
+              {"AUTH TYPES", "auth_types"},
+              {"REGIONS", "regions"}},
+             72);
+  return kExitOk;
+}
+
+// Every model's health in one table; exit 7 when any model is unhealthy.
+int Health(Session& s) {
+  auto r = s.Call("GET", "/admin/v1/models");
+  if (r.exit_code != kExitOk) return r.exit_code;
+  auto v = s.ParseBody(r.body);
+  if (!v) return kExitApiError;
+  if (s.json()) {
+    s.PrintRaw(r.body);
+  } else {
+    s.io().out << RenderHealthTable(*v);
+  }
+  bool any_unhealthy = false;
+  if (const json::value* models = Find(*v, "models"); models != nullptr && models->is_array()) {
+    for (const json::value& m : models->as_array()) {
+      any_unhealthy = any_unhealthy || Cell(m, "health.status") == "unhealthy";
+    }
+  }
+  return any_unhealthy ? kExitCheckFailed : kExitOk;
+}
+
+int Audit(Session& s, const ReportArgs& a) {
+  std::string query = QueryString({{"limit", a.limit > 0 ? std::to_string(a.limit) : ""}});
+  auto r = s.Call("GET", "/admin/v1/audit" + query);
+  if (r.exit_code != kExitOk) return r.exit_code;
+  if (s.json()) {
+    s.PrintRaw(r.body);
+    return kExitOk;
+  }
+  auto v = s.ParseBody(r.body);
+  if (!v) return kExitApiError;
+  PrintTable(s, *v, "events",
+             {{"AT", "at"},
+              {"ACTOR", "actor"},
+              {"ACTION", "action"},
+              {"TARGET", "target"},
+              {"DETAILS", "details"}},
+             100);
+  return kExitOk;
+}
+
+int Usage(Session& s, const ReportArgs& a) {
+  // The server reads `since` as an RFC 3339 time or a duration back from now.
+  std::string query = QueryString({{"group_by", a.group_by}, {"since", a.since}});
+  auto r = s.Call("GET", "/admin/v1/usage" + query);
+  if (r.exit_code != kExitOk) return r.exit_code;
+  if (s.json()) {
+    s.PrintRaw(r.body);
+    return kExitOk;
+  }
+  auto v = s.ParseBody(r.body);
+  if (!v) return kExitApiError;
+  std::string group = Cell(*v, "group_by");
+  for (char& c : group) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  PrintTable(s, *v, "rows",
+             {{group.empty() ? "KEY" : group, "key"},
+              {"NAME", "name"},
+              {"REQUESTS", "requests"},
+              {"ERRORS", "errors"},
+              {"INPUT TOKENS", "input_tokens"},
+              {"OUTPUT TOKENS", "output_tokens"}});
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddReportCommands(CLI::App& root, Registry& reg) {
+  // Shared by the run functions of these leaves, which the registry holds (one runs).
+  auto args = std::make_shared<ReportArgs>();
+
+  CLI::App* providers = root.add_subcommand("providers", "Providers and their status");
+  providers->require_subcommand(1);
+  reg.Add(*providers, "list", "List providers, their auth types and regions",
+          [](Session& s) { return Providers(s); });
+
+  reg.Add(root, "health", "Every model's health in one table (exit 7 when any is unhealthy)",
+          [](Session& s) { return Health(s); });
+
+  CLI::App* audit = reg.Add(root, "audit", "The audit log, newest first",
+                            [args](Session& s) { return Audit(s, *args); });
+  audit->add_option("--limit", args->limit, "How many events (1-1000; server default 100)")
+      ->check(CLI::Range(1, 1000));
+
+  CLI::App* usage = reg.Add(root, "usage", "Requests and tokens per model, team or user",
+                            [args](Session& s) { return Usage(s, *args); });
+  usage->add_option("--group-by", args->group_by, "model, team or user")
+      ->required()
+      ->check(CLI::IsMember({"model", "team", "user"}));
+  usage->add_option("--since", args->since,
+                    "From this time (RFC 3339, e.g. 2026-12-01T00:00:00Z) or this long ago "
+                    "(24h, 7d); server default 30 days");
+}
+
+}  // namespace mg::cli
