@@ -91,6 +91,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (serve->parsed()) return mg::app::Serve(cfg);
-  if (rotate->parsed()) return mg::app::RotateVaultKey(cfg);
+  if (rotate->parsed()) return mg::app::RotateVaultKey(cfg, std::cout);
   return 2;
 }

@@ -416,7 +416,7 @@ int Serve(const config::Config& cfg) {
   return 0;
 }
 
-int RotateVaultKey(const config::Config& cfg) {
+int RotateVaultKey(const config::Config& cfg, std::ostream& out) {
   RealClock clock;
   auto store_or = store::sqlite::SqliteStore::Open(cfg.data_dir + "/modelgate.db");
   if (!store_or) {
@@ -428,7 +428,7 @@ int RotateVaultKey(const config::Config& cfg) {
     std::cerr << "modelgate: " << report.error().message << std::endl;
     return 1;
   }
-  std::cout << report->summary << std::endl;
+  out << report->summary << std::endl;
   return 0;
 }
 

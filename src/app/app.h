@@ -4,6 +4,7 @@
 // names concrete backends and providers.
 #pragma once
 
+#include <ostream>
 #include <string>
 
 #include "config/config.h"
@@ -14,7 +15,8 @@ namespace mg::app {
 // shutdown). Start-up problems are printed as one clear line and return 1.
 int Serve(const config::Config& config);
 
-// `modelgate vault rotate-key`: re-wraps every data key under a new master key.
-int RotateVaultKey(const config::Config& config);
+// `modelgate vault rotate-key`: re-wraps every data key under a new master key and writes a
+// one-line summary to `out`.
+int RotateVaultKey(const config::Config& config, std::ostream& out);
 
 }  // namespace mg::app
