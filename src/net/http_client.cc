@@ -8,6 +8,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -19,6 +20,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <deque>
 #include <mutex>
 #include <shared_mutex>
@@ -42,7 +44,9 @@ using asio::experimental::awaitable_operators::operator||;
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // Largest piece StreamingResponse::Read returns at once.
-constexpr size_t kReadPieceBytes = 16 * 1024;
+// Its buffer is held while the read waits, so with 1,000 paced streams this is per-stream
+// memory: 4 KiB holds a burst of a dozen Bedrock events (bench/README.md).
+constexpr size_t kReadPieceBytes = 4 * 1024;
 // AWS response header blocks are a few hundred bytes; 64 KiB leaves room without letting a
 // broken upstream make us buffer without bound.
 constexpr uint32_t kHeaderLimitBytes = 64 * 1024;
@@ -194,14 +198,11 @@ class Connection {
   bool IsIdleHealthy() {
     tcp::socket& s = socket();
     if (!s.is_open() || buffer_.size() != 0) return false;
-    error_code ec;
-    s.non_blocking(true, ec);
-    if (ec) return false;
+    // One non-blocking peek (MSG_DONTWAIT) rather than toggling the socket's mode around a
+    // receive: this runs for every pooled request, and that cost three system calls.
     char byte = 0;
-    size_t n = s.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
-    const bool healthy = n == 0 && ec == asio::error::would_block;
-    s.non_blocking(false, ec);
-    return healthy && !ec;
+    const ssize_t n = ::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 
   // Closes the socket without a TLS close_notify (the pool never waits on a goodbye).
@@ -653,6 +654,31 @@ struct StreamingResponse::State {
     return error;
   }
 
+  // After a read returned body bytes: parses what is already buffered (more HTTP chunks) into
+  // piece[filled..] without waiting for the network, and returns the new fill. The parser stops
+  // after each chunk, and Bedrock sends one event per chunk: without this, a burst of events
+  // costs one suspension (and downstream, one write) per event. A malformed body sets failure.
+  size_t ParseBuffered(std::string& piece, size_t filled) {
+    beast::flat_buffer& in = connection->buffer();
+    while (!parser->is_done() && in.size() > 0 && filled < piece.size()) {
+      auto& body = parser->get().body();
+      body.data = piece.data() + filled;
+      body.size = piece.size() - filled;
+      body.more = true;
+      error_code ec;
+      const size_t used = parser->put(in.data(), ec);
+      in.consume(used);
+      filled = piece.size() - parser->get().body().size;
+      if (ec == http::error::need_more || ec == http::error::need_buffer) break;
+      if (ec) {
+        Fail(NetworkError(endpoint, "reading the response body from", Describe(ec)));
+        break;
+      }
+      if (used == 0) break;
+    }
+    return filled;
+  }
+
   void Finish() {
     done = true;
     if (!connection) return;
@@ -736,12 +762,14 @@ asio::awaitable<Result<std::optional<std::string>>> StreamingResponse::Read() {
       if (ec) {
         co_return s.Fail(NetworkError(s.endpoint, "reading the response body from", Describe(ec)));
       }
-      const size_t got = piece.size() - s.parser->get().body().size;
-      if (s.parser->is_done()) s.Finish();
+      size_t got = piece.size() - s.parser->get().body().size;
+      got = s.ParseBuffered(piece, got);  // a failure there is reported by the next Read
+      if (!s.failure && s.parser->is_done()) s.Finish();
       if (got > 0) {
         piece.resize(got);
         co_return std::optional<std::string>(std::move(piece));
       }
+      if (s.failure) co_return *s.failure;
       if (s.done) co_return std::nullopt;
       // Only framing (a chunk header) was parsed: read on.
     }

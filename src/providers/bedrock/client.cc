@@ -8,8 +8,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <atomic>
 #include <deque>
 #include <random>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "core/log.h"
@@ -157,9 +160,14 @@ struct BedrockProvider::Exchange {
   bool role_credentials = false;
 };
 
+namespace {
+std::atomic<uint64_t> next_provider_instance{1};
+}  // namespace
+
 BedrockProvider::BedrockProvider(net::HttpClient& http, BedrockOptions options)
     : http_(http),
       options_(std::move(options)),
+      instance_id_(next_provider_instance.fetch_add(1, std::memory_order_relaxed)),
       clock_(options_.clock ? *options_.clock : static_cast<const Clock&>(real_clock_)),
       sts_cache_(clock_) {
   if (!options_.getenv) options_.getenv = aws::ProcessEnv();
@@ -220,6 +228,40 @@ asio::awaitable<AwsResult<BedrockProvider::Auth>> BedrockProvider::Authenticate(
   co_return auth;
 }
 
+const aws::SigningKey* BedrockProvider::CachedSigningKey(const aws::Credentials& credentials,
+                                                         const aws::Endpoint& endpoint,
+                                                         SystemTime now) const {
+  // SigV4 §3 step 8: the key depends only on the secret, the date, the region and the service,
+  // so each I/O thread derives it once a day per key id and secret. An entry is used only when
+  // its secret is exactly this one (an edited or rotated secret, or an unsaved credential being
+  // tested, keeps the key id). thread_local: the hot path takes no lock.
+  struct Entry {
+    Secret secret;
+    aws::SigningKey key;
+  };
+  thread_local std::unordered_map<std::string, Entry> keys;
+  const std::string date = aws::FormatAmzDate(now).substr(0, 8);
+  std::string name = std::to_string(instance_id_);
+  for (std::string_view part : {std::string_view(credentials.access_key_id), std::string_view(date),
+                                std::string_view(endpoint.signing_region),
+                                std::string_view(endpoint.signing_service)}) {
+    name.push_back('\n');
+    name.append(part);
+  }
+  const std::string_view secret = credentials.secret_access_key.Reveal();
+  if (auto it = keys.find(name); it != keys.end()) {
+    if (it->second.secret.Reveal() == secret) return &it->second.key;
+    keys.erase(it);
+  }
+  if (keys.size() >= 256) keys.clear();  // old days, expired temporary credentials
+  auto [it, inserted] = keys.emplace(
+      std::move(name),
+      Entry{credentials.secret_access_key,
+            aws::DeriveSigningKey(credentials.secret_access_key, date, endpoint.signing_region,
+                                  endpoint.signing_service)});
+  return &it->second.key;
+}
+
 asio::awaitable<AwsResult<BedrockProvider::Exchange>> BedrockProvider::Call(
     const ProviderCredential& credential, const std::string& region, AwsService service,
     const UnsignedRequest& request, net::Timeouts timeouts, bool streaming) {
@@ -228,7 +270,9 @@ asio::awaitable<AwsResult<BedrockProvider::Exchange>> BedrockProvider::Call(
   for (int attempt = 0;; ++attempt) {
     auto auth = co_await Authenticate(credential, region);
     if (!auth) co_return auth.error();
-    auto built = BuildSignedRequest(request, *endpoint, auth->credentials, clock_.Now());
+    const SystemTime now = clock_.Now();
+    auto built = BuildSignedRequest(request, *endpoint, auth->credentials, now,
+                                    CachedSigningKey(auth->credentials, *endpoint, now));
     if (!built) co_return ConfigFailure(built.error());
     Exchange exchange;
     exchange.role_credentials = auth->from_role;

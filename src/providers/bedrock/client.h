@@ -103,8 +103,17 @@ class BedrockProvider final : public Provider {
                                                               net::Timeouts timeouts,
                                                               bool streaming);
 
+  // The SigV4 signing key for `credentials` on the date of `now` in the endpoint's scope, from
+  // this I/O thread's cache (derived on a miss; never null). Valid until this thread next calls
+  // it: use it before any co_await.
+  const aws::SigningKey* CachedSigningKey(const aws::Credentials& credentials,
+                                          const aws::Endpoint& endpoint, SystemTime now) const;
+
   net::HttpClient& http_;
   BedrockOptions options_;
+  // Distinguishes this provider's entries in the per-thread signing-key cache from those of
+  // another provider object (tests create many).
+  uint64_t instance_id_;
   RealClock real_clock_;
   const Clock& clock_;
   AssumeRoleCache sts_cache_;

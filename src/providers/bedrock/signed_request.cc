@@ -40,7 +40,7 @@ net::Endpoint ToNetEndpoint(const aws::Endpoint& endpoint) {
 Result<net::ClientRequest> BuildSignedRequest(const UnsignedRequest& request,
                                               const aws::Endpoint& endpoint,
                                               const aws::Credentials& credentials,
-                                              SystemTime now) {
+                                              SystemTime now, const aws::SigningKey* signing_key) {
   net::ClientRequest out;
   out.method = request.method;
   out.endpoint = ToNetEndpoint(endpoint);
@@ -59,7 +59,11 @@ Result<net::ClientRequest> BuildSignedRequest(const UnsignedRequest& request,
   sr.region = endpoint.signing_region;
   sr.service = endpoint.signing_service;
   sr.now = now;
-  MG_TRY(aws::SignedRequest signed_request, aws::SignRequest(sr, credentials));
+  MG_TRY(aws::SignedRequest signed_request,
+         signing_key != nullptr
+             ? aws::SignRequestWithKey(sr, credentials.access_key_id, credentials.session_token,
+                                       *signing_key)
+             : aws::SignRequest(sr, credentials));
   for (auto& h : signed_request.headers_to_set) out.headers.push_back(std::move(h));
   out.body = request.body;
   return out;

@@ -59,10 +59,14 @@ struct UnsignedRequest {
 };
 
 // Builds and signs `request` for `endpoint` (from aws::ResolveEndpoint) with `credentials` at
-// `now`. Errors (kInvalidArgument) only from the signer (cannot happen for these inputs).
+// `now`. `signing_key`, when given, is the key derived from these credentials for the date of
+// `now` and the endpoint's signing region and service (it saves the four HMACs of the
+// derivation); null derives it here. Errors (kInvalidArgument) only from the signer (cannot
+// happen for these inputs, nor for a matching key).
 Result<net::ClientRequest> BuildSignedRequest(const UnsignedRequest& request,
                                               const aws::Endpoint& endpoint,
-                                              const aws::Credentials& credentials, SystemTime now);
+                                              const aws::Credentials& credentials, SystemTime now,
+                                              const aws::SigningKey* signing_key = nullptr);
 
 // The AssumeRole request (already signed by aws::BuildAssumeRoleRequest) as a ClientRequest.
 net::ClientRequest ToClientRequest(aws::StsHttpRequest request, const aws::Endpoint& endpoint);

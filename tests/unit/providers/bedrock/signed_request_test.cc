@@ -105,6 +105,24 @@ TEST(BuildSignedRequest, DefaultRuntimeHostAndHeaders) {
   EXPECT_TRUE(Verify(*r, Static()).has_value());
 }
 
+TEST(BuildSignedRequest, CachedSigningKeySignsExactlyLikeDerivingIt) {
+  UnsignedRequest u{"POST", ConversePath("amazon.nova-lite-v1:0"), "", R"({"messages":[]})",
+                    "application/json", ""};
+  const aws::Endpoint ep = Resolve(aws::AwsService::kBedrockRuntime);
+  const aws::SigningKey key = aws::DeriveSigningKey(Static().secret_access_key, "20240501",
+                                                    ep.signing_region, ep.signing_service);
+  auto derived = BuildSignedRequest(u, ep, Static(), kNow);
+  auto cached = BuildSignedRequest(u, ep, Static(), kNow, &key);
+  ASSERT_TRUE(derived.has_value());
+  ASSERT_TRUE(cached.has_value());
+  EXPECT_EQ(FindHeader(*cached, "Authorization"), FindHeader(*derived, "Authorization"));
+  EXPECT_TRUE(Verify(*cached, Static()).has_value());
+  // A key of another day is refused rather than producing a signature AWS would reject.
+  const aws::SigningKey stale = aws::DeriveSigningKey(Static().secret_access_key, "20240430",
+                                                      ep.signing_region, ep.signing_service);
+  EXPECT_FALSE(BuildSignedRequest(u, ep, Static(), kNow, &stale).has_value());
+}
+
 TEST(BuildSignedRequest, ControlPlaneSignsAsBedrock) {
   UnsignedRequest u{"GET", std::string(kListFoundationModelsPath), "byOutputModality=TEXT", "",
                     "", ""};
