@@ -8,6 +8,7 @@
 //
 // See tests/fakes/README.md for the configuration, the scripting/control API and the behaviour.
 import http from 'node:http';
+import net from 'node:net';
 import { randomUUID, randomBytes, createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import fs from 'node:fs';
@@ -1281,6 +1282,187 @@ export async function startFakeAws(config = {}) {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Benchmark mode (--bench): a raw `net` server with every answer encoded once, for the
+// benchmark harness (bench/README.md). It answers only what a benchmark sends: Converse,
+// ConverseStream (messageStart, `chunks` contentBlockDelta events, contentBlockStop, messageStop,
+// metadata; one HTTP chunk per event), the OpenAI-compatible POST /v1/chat/completions (JSON, or
+// SSE with the same number of content chunks) for the baselines, GET /foundation-models (the
+// region fixture), GET /inference-profiles (empty) and GET /__fake/health. SigV4 is checked with
+// the built-in key unless `verify` is false (POST /__fake/verify/on|off switches it). `streamIntervalMs` pauses before each content event,
+// for every model or only `pacedModel`. The C++ modelgate-bench-upstream serves the same bytes.
+
+function benchHttp(status, reason, contentType, body, extra = '') {
+  const b = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  return Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${contentType}\r\n` +
+    `x-amzn-RequestId: 00000000-0000-4000-8000-000000000000\r\n${extra}Content-Length: ${b.length}\r\n\r\n`), b]);
+}
+
+function benchChunk(data) {
+  const b = Buffer.isBuffer(data) ? data : Buffer.from(data);
+  return Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]);
+}
+
+function benchStream(contentType, extra, first, paced, last) {
+  const head = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n` +
+    `x-amzn-RequestId: 00000000-0000-4000-8000-000000000000\r\n${extra}Transfer-Encoding: chunked\r\n\r\n`);
+  const end = Buffer.from('0\r\n\r\n');
+  const lead = Buffer.concat([head, ...first.map(benchChunk)]);
+  const pieces = paced.map(benchChunk);
+  const tail = Buffer.concat([...last.map(benchChunk), end]);
+  return { lead, pieces, tail, whole: Buffer.concat([lead, ...pieces, tail]) };
+}
+
+export function encodeBenchAnswers({ chunks = 50, fixturesDir = path.join(HERE, 'fixtures') } = {}) {
+  const text = 'The quick brown fox jumps over the lazy dog and keeps running along the river bank until dusk.';
+  const frame = (type, payload) => encodeMessage([
+    { name: ':event-type', type: 'string', value: type },
+    { name: ':content-type', type: 'string', value: 'application/json' },
+    { name: ':message-type', type: 'string', value: 'event' },
+  ], payload);
+  const deltas = [];
+  for (let i = 0; i < chunks; i++) {
+    deltas.push(frame('contentBlockDelta', `{"contentBlockIndex":0,"delta":{"text":"tok${i} "},"p":"abcdefghij"}`));
+  }
+  const id = 'chatcmpl-bench0000000000000000000000';
+  const prefix = `data: {"id":"${id}","object":"chat.completion.chunk","created":1700000000,"model":"bench","choices":[{"index":0,"delta":`;
+  const sse = [];
+  for (let i = 0; i < chunks; i++) sse.push(`${prefix}{"content":"tok${i} "},"finish_reason":null}]}\n\n`);
+  return {
+    converse: benchHttp(200, 'OK', 'application/json',
+      `{"output":{"message":{"role":"assistant","content":[{"text":"${text}"}]}},"stopReason":"end_turn",` +
+      '"usage":{"inputTokens":12,"outputTokens":18,"totalTokens":30},"metrics":{"latencyMs":1}}'),
+    converseStream: benchStream('application/vnd.amazon.eventstream', '',
+      [frame('messageStart', '{"role":"assistant","p":"abcdefgh"}')], deltas,
+      [frame('contentBlockStop', '{"contentBlockIndex":0,"p":"abc"}'),
+        frame('messageStop', '{"stopReason":"end_turn","p":"abcdef"}'),
+        frame('metadata', `{"usage":{"inputTokens":12,"outputTokens":${chunks},"totalTokens":${12 + chunks}},"metrics":{"latencyMs":1},"p":"ab"}`)]),
+    openai: benchHttp(200, 'OK', 'application/json',
+      `{"id":"${id}","object":"chat.completion","created":1700000000,"model":"bench","choices":[{"index":0,` +
+      `"message":{"role":"assistant","content":"${text}"},"finish_reason":"stop"}],` +
+      '"usage":{"prompt_tokens":12,"completion_tokens":18,"total_tokens":30}}'),
+    openaiStream: benchStream('text/event-stream; charset=utf-8', 'Cache-Control: no-cache\r\n',
+      [`${prefix}{"role":"assistant","content":""},"finish_reason":null}]}\n\n`], sse,
+      [`${prefix}{},"finish_reason":"stop"}]}\n\n`, 'data: [DONE]\n\n']),
+    catalog: benchHttp(200, 'OK', 'application/json', fs.readFileSync(path.join(fixturesDir, 'us-east-1.json'))),
+    profiles: benchHttp(200, 'OK', 'application/json', '{"inferenceProfileSummaries":[]}'),
+    health: benchHttp(200, 'OK', 'application/json', '{"ok":true}'),
+    notFound: benchHttp(404, 'Not Found', 'application/json', '{"message":"Unknown operation"}',
+      'x-amzn-ErrorType: UnknownOperationException:http://internal.amazon.com/coral/com.amazon.coral.service/\r\n'),
+    badRequest: benchHttp(400, 'Bad Request', 'application/json', '{"message":"malformed request"}', 'Connection: close\r\n'),
+  };
+}
+
+function benchAuthFailure(message) {
+  return benchHttp(403, 'Forbidden', 'application/json', JSON.stringify({ message }),
+    'x-amzn-ErrorType: InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/\r\n');
+}
+
+/** Checks the SigV4 signature of a bench request with the built-in key; null when it is good. */
+function benchVerify(method, rawPath, rawQuery, headerPairs, body) {
+  const map = headerMap(headerPairs);
+  const auth = parseAuthorization((map.get('authorization') || [])[0]);
+  if (auth.error) return benchAuthFailure(auth.error);
+  if (auth.accessKeyId !== DEFAULT_KEY_ID) return benchAuthFailure('The security token included in the request is invalid.');
+  const v = verifySignature({ method, path: rawPath, query: rawQuery, headers: headerPairs, body }, auth, DEFAULT_SECRET);
+  return v.ok ? null : benchAuthFailure(DEFAULT_MESSAGES.InvalidSignatureException);
+}
+
+export async function startBenchUpstream({ host = '127.0.0.1', port = 0, chunks = 50, streamIntervalMs = 0,
+  pacedModel = '', verify = true } = {}) {
+  const a = encodeBenchAnswers({ chunks });
+  const paced = (model) => streamIntervalMs > 0 && (!pacedModel || model === pacedModel);
+  const sendStream = async (socket, s, isPaced) => {
+    if (!isPaced) { socket.write(s.whole); return; }
+    socket.write(s.lead);
+    for (const piece of s.pieces) {
+      await sleep(streamIntervalMs);
+      if (socket.destroyed) return;
+      socket.write(piece);
+    }
+    socket.write(s.tail);
+  };
+  // Answers one complete request; returns a promise only for paced streams.
+  const answer = (socket, method, target, headerPairs, body) => {
+    const q = target.indexOf('?');
+    const rawPath = q < 0 ? target : target.slice(0, q);
+    const rawQuery = q < 0 ? '' : target.slice(q + 1);
+    if (method === 'GET' && rawPath === '/__fake/health') return socket.write(a.health);
+    if (method === 'POST' && (rawPath === '/__fake/verify/on' || rawPath === '/__fake/verify/off')) {
+      verify = rawPath.endsWith('/on');
+      return socket.write(benchHttp(200, 'OK', 'application/json', JSON.stringify({ verify })));
+    }
+    const bedrock = rawPath.startsWith('/model/') || rawPath.startsWith('/foundation-models') || rawPath.startsWith('/inference-profiles');
+    if (bedrock && verify) {
+      const failure = benchVerify(method, rawPath, rawQuery, headerPairs, body);
+      if (failure) return socket.write(failure);
+    }
+    if (method === 'POST' && rawPath.startsWith('/model/')) {
+      const m = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(rawPath);
+      if (!m) return socket.write(a.notFound);
+      if (m[2] === 'converse') return socket.write(a.converse);
+      return sendStream(socket, a.converseStream, paced(percentDecode(m[1])));
+    }
+    if (method === 'POST' && rawPath === '/v1/chat/completions') {
+      const text = body.toString('latin1');
+      if (!/"stream"\s*:\s*true/.test(text)) return socket.write(a.openai);
+      const isPaced = streamIntervalMs > 0 && (!pacedModel || text.includes(`"${pacedModel}"`));
+      return sendStream(socket, a.openaiStream, isPaced);
+    }
+    if (method === 'GET' && rawPath.startsWith('/foundation-models')) return socket.write(a.catalog);
+    if (method === 'GET' && rawPath.startsWith('/inference-profiles')) return socket.write(a.profiles);
+    return socket.write(a.notFound);
+  };
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    let buf = Buffer.alloc(0);
+    let busy = false;  // a paced stream is being written: later requests wait in `buf`
+    const pump = () => {
+      while (!busy) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) { if (buf.length > 65536) socket.end(a.badRequest); return; }
+        const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+        const [method, target] = lines[0].split(' ');
+        const headerPairs = [];
+        let length = 0;
+        for (let i = 1; i < lines.length; i++) {
+          const c = lines[i].indexOf(':');
+          if (c <= 0) continue;
+          const name = lines[i].slice(0, c);
+          const value = lines[i].slice(c + 1).trim();
+          headerPairs.push([name, value]);
+          if (name.toLowerCase() === 'content-length') length = Number(value);
+        }
+        if (buf.length < end + 4 + length) return;
+        const body = buf.subarray(end + 4, end + 4 + length);
+        buf = buf.subarray(end + 4 + length);
+        const pending = answer(socket, method, target, headerPairs, body);
+        if (pending && typeof pending.then === 'function') {
+          busy = true;
+          pending.then(() => { busy = false; pump(); }, () => socket.destroy());
+        }
+      }
+    };
+    socket.on('data', (d) => { buf = buf.length ? Buffer.concat([buf, d]) : d; pump(); });
+    socket.on('error', () => socket.destroy());
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+  const actual = server.address().port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const sockets = new Set();
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  return {
+    url: `http://${urlHost}:${actual}`,
+    port: actual,
+    server,
+    close() {
+      return new Promise((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
+    },
+  };
+}
+
 function parseArgs(argv) {
   const out = {};
   for (let i = 0; i < argv.length; i++) {
@@ -1299,6 +1481,13 @@ function parseArgs(argv) {
       out.port = Number(m[3]);
     }
     else if (name === '--config') out.config = next();
+    else if (name === '--bench') out.bench = true;
+    else if (name === '--chunks') out.chunks = Number(next());
+    else if (name === '--stream-interval-ms') out.streamIntervalMs = Number(next());
+    else if (name === '--paced-model') out.pacedModel = next();
+    else if (name === '--no-verify') out.verify = false;
+    else if (name === '--verify') out.verify = true;
+    else if (name === '--threads') next();  // the C++ bench upstream's option; Node has one thread
     else if (name === '--help' || name === '-h') out.help = true;
     else throw new Error(`unknown argument: ${a}`);
   }
@@ -1312,7 +1501,8 @@ async function main() {
     process.exit(2);
   }
   if (args.help) {
-    console.log('usage: modelgate-fake-aws [--listen HOST:PORT | --port N --host H] [--config FILE.json]');
+    console.log('usage: modelgate-fake-aws [--listen HOST:PORT | --port N --host H] [--config FILE.json]\n' +
+      '       modelgate-fake-aws --bench [--listen HOST:PORT] [--chunks N] [--stream-interval-ms MS] [--paced-model ID] [--no-verify]');
     return;
   }
   let config = {};
@@ -1330,7 +1520,10 @@ async function main() {
   // Install the handlers before announcing the port, so a signal sent right after the line is handled.
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  fake = await startFakeAws(config);
+  fake = args.bench
+    ? await startBenchUpstream({ host: config.host, port: config.port, chunks: args.chunks,
+      streamIntervalMs: args.streamIntervalMs, pacedModel: args.pacedModel, verify: args.verify })
+    : await startFakeAws(config);
   process.stdout.write(`fake-aws listening on ${fake.url}\n`);
 }
 
