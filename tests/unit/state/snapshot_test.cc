@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/time.h"
@@ -448,6 +449,33 @@ TEST_F(SnapshotPublisherTest, RebuildPublishesNewVersionsWhileOldOnesStayValid) 
   ASSERT_NE(old->FindTeam("alpha"), nullptr);
   EXPECT_EQ(old->FindModel("m1")->credential->record.name, "prod");
   EXPECT_EQ(old->FindKeyByHash("hash_1")->last_used_ms->load(), 1234);
+}
+
+TEST_F(SnapshotPublisherTest, EveryThreadSeesAPublishAtOnceAndPublishersDoNotMix) {
+  SnapshotPublisher pub(*store_, vault_.Fn());
+  SnapshotPublisher other(*store_, vault_.Fn());
+  ASSERT_TRUE(pub.Rebuild());
+  ASSERT_TRUE(other.Rebuild());
+  ASSERT_TRUE(other.Rebuild());
+  // This thread caches pub's snapshot, then other's: each publisher answers with its own.
+  EXPECT_EQ(pub.Current()->version(), 1u);
+  EXPECT_EQ(other.Current()->version(), 2u);
+  EXPECT_EQ(pub.Current()->version(), 1u);
+
+  uint64_t seen_before = 0, seen_after = 0;
+  std::atomic<int> step{0};
+  std::thread reader([&] {
+    seen_before = pub.Current()->version();  // cached in the reader thread
+    step = 1;
+    while (step != 2) std::this_thread::yield();
+    seen_after = pub.Current()->version();
+  });
+  while (step != 1) std::this_thread::yield();
+  ASSERT_TRUE(pub.Rebuild());  // published by another thread than the reader's
+  step = 2;
+  reader.join();
+  EXPECT_EQ(seen_before, 1u);
+  EXPECT_EQ(seen_after, 2u);
 }
 
 TEST_F(SnapshotPublisherTest, LastUsedCarriedOverAcrossRebuilds) {
