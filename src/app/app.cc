@@ -379,6 +379,8 @@ int Serve(const config::Config& cfg) {
   health_options.concurrency = cfg.health_concurrency;
   health_options.history = cfg.health_history;
   health_options.passive_threshold = cfg.health_passive_threshold;
+  // Checks reach the store in batches of up to 100 ms: one commit (and fsync) for many checks.
+  health_options.write_coalesce = std::chrono::milliseconds(100);
   health = std::make_unique<health::HealthMonitor>(
       health_io,
       [&health_bedrock](std::string_view id) -> providers::Provider* {

@@ -210,6 +210,7 @@ struct HealthMonitor::Impl : std::enable_shared_from_this<Impl> {
         options(std::move(options_in)),
         wake_timer(strand),
         idle_timer(strand),
+        batch_timer(strand),
         rng(options.seed != 0 ? options.seed : std::random_device{}()),
         models_unknown(metrics.Gauge("modelgate_models", "Configured models by health status.",
                                      {{"status", "unknown"}})),
@@ -256,6 +257,7 @@ struct HealthMonitor::Impl : std::enable_shared_from_this<Impl> {
   asio::steady_timer wake_timer;  // the scheduler's sleep until the earliest due check
   SteadyTime timer_at = SteadyTime::max();
   asio::steady_timer idle_timer;  // shutdown: woken when probes and writes are done
+  asio::steady_timer batch_timer;  // the writer's wait for more checks (write_coalesce)
   std::mt19937_64 rng;
   bool first_snapshot = true;
   bool running = false;
@@ -572,11 +574,13 @@ struct HealthMonitor::Impl : std::enable_shared_from_this<Impl> {
         queued.state = std::move(w.state);
         queued.check = std::move(w.check);
         queued.audit = std::move(w.audit);
+        if (!w.waiters.empty()) batch_timer.cancel();  // someone waits: write now
         for (auto& waiter : w.waiters) queued.waiters.push_back(std::move(waiter));
         writes_coalesced.Inc();
         return;
       }
     }
+    if (!w.waiters.empty()) batch_timer.cancel();  // someone waits: write now
     writes.push_back(std::move(w));
     // deque::push_back keeps references to the other elements valid.
     queued_by_model[writes.back().state.model_id] = &writes.back();
@@ -588,37 +592,48 @@ struct HealthMonitor::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  // Writes queued records one at a time, in order, on the store pool.
+  // Writes the queued records in order on the store pool, in batches: everything queued when
+  // a batch starts (up to kMaxBatch) goes in one transaction, so one commit (and one fsync)
+  // serves many checks.
+  static constexpr size_t kMaxBatch = 512;
   static asio::awaitable<void> Writer(std::shared_ptr<Impl> self) {
     while (!self->writes.empty()) {
-      if (auto it = self->queued_by_model.find(self->writes.front().state.model_id);
-          it != self->queued_by_model.end() && it->second == &self->writes.front()) {
-        self->queued_by_model.erase(it);
+      if (self->ShouldGather()) {
+        self->batch_timer.expires_after(self->options.write_coalesce);
+        co_await self->batch_timer.async_wait(asio::as_tuple(asio::use_awaitable));
       }
-      Write w = std::move(self->writes.front());
-      self->writes.pop_front();
-      Result<void> r = Error(ErrorCode::kInternal, "health_write_failed", "not written");
+      std::vector<Write> batch;
+      while (!self->writes.empty() && batch.size() < kMaxBatch) {
+        if (auto it = self->queued_by_model.find(self->writes.front().state.model_id);
+            it != self->queued_by_model.end() && it->second == &self->writes.front()) {
+          self->queued_by_model.erase(it);
+        }
+        batch.push_back(std::move(self->writes.front()));
+        self->writes.pop_front();
+      }
+      std::vector<store::HealthRecord> records;
+      records.reserve(batch.size());
+      for (const Write& w : batch) records.push_back({w.state, w.check, w.audit});
+      Result<size_t> r = Error(ErrorCode::kInternal, "health_write_failed", "not written");
       try {
-        // Captures by reference only: `w` lives in this frame until the pool is done with it
-        // (GCC 12 mishandles coroutine parameters that are lambdas owning non-trivial copies).
+        // Captures by reference only: `records` lives in this frame until the pool is done
+        // with it (GCC 12 mishandles coroutine parameters that are lambdas owning non-trivial
+        // copies).
         Impl* impl = self.get();
-        r = co_await server::RunBlocking(self->pool, [impl, &w]() {
-          return impl->store.RecordHealth(w.state, w.check, impl->options.history, w.audit);
+        r = co_await server::RunBlocking(self->pool, [impl, &records]() {
+          return impl->store.RecordHealthBatch(records, impl->options.history);
         });
       } catch (const std::exception& e) {
         r = Error(ErrorCode::kInternal, "health_write_failed", e.what());
       }
-      self->writes_pending.fetch_sub(1, std::memory_order_relaxed);
+      self->writes_pending.fetch_sub(batch.size(), std::memory_order_relaxed);
       if (!r) {
-        // A model deleted meanwhile is expected; anything else means the history has a gap.
-        if (r.error().code == ErrorCode::kNotFound) {
-          log::Debug("health_write_skipped", {{"model", w.state.model_id}});
-        } else {
-          log::Warn("health_write_failed",
-                    {{"model", w.state.model_id}, {"message", r.error().message}});
-        }
+        log::Warn("health_write_failed",
+                  {{"records", static_cast<uint64_t>(batch.size())},
+                   {"message", r.error().message}});
       }
-      if (!w.waiters.empty()) {
+      for (Write& w : batch) {
+        if (w.waiters.empty()) continue;
         CheckOutcome outcome{w.state, w.check.value_or(store::HealthCheck{})};
         for (const auto& waiter : w.waiters) {
           waiter->result = outcome;
@@ -628,6 +643,17 @@ struct HealthMonitor::Impl : std::enable_shared_from_this<Impl> {
     }
     self->writer_running = false;
     self->NotifyIdle();
+  }
+
+  // Whether the writer should wait for more checks before its next batch.
+  bool ShouldGather() const {
+    if (options.write_coalesce.count() <= 0 || stopping || writes.size() >= kMaxBatch) {
+      return false;
+    }
+    for (const Write& w : writes) {
+      if (!w.waiters.empty()) return false;
+    }
+    return true;
   }
 
   void NotifyIdle() {
@@ -792,6 +818,7 @@ struct HealthMonitor::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> Shutdown() {
     stopping = true;
+    batch_timer.cancel();  // the writer flushes what is queued now
     running = false;
     auto map = cells.load(std::memory_order_acquire);
     for (const auto& [id, cell] : *map) {

@@ -81,6 +81,10 @@ struct HealthMonitorOptions {
   std::chrono::milliseconds probe_deadline{std::chrono::minutes(2)};
   // Seed of the jitter generator; 0 picks a random one.
   uint64_t seed = 0;
+  // How long the store writer waits to gather checks into one transaction (one commit and one
+  // fsync for many checks). Writes someone waits for (an admin "check now") and shutdown do not
+  // wait. 0: write as soon as something is queued.
+  std::chrono::milliseconds write_coalesce{0};
 };
 
 // The provider serving a provider id ("bedrock"), or null when none is available.

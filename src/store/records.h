@@ -123,6 +123,14 @@ struct AuditEvent {
   std::string details;  // JSON object text, never a secret
 };
 
+// One health write: the model's state, the check that produced it (if any) and, for a
+// transition, its audit event (Store::RecordHealthBatch).
+struct HealthRecord {
+  HealthState state;
+  std::optional<HealthCheck> check;
+  std::optional<AuditEvent> audit;
+};
+
 struct UsageRecord {
   SystemTime at;
   std::string request_id;

@@ -106,6 +106,10 @@ class Store {
   virtual Result<void> RecordHealth(const HealthState& state,
                                     const std::optional<HealthCheck>& check, int keep,
                                     const std::optional<AuditEvent>& audit) = 0;
+  // Many RecordHealth in one transaction (one commit, one fsync), in order. Records of models
+  // that no longer exist are skipped, not errors. Returns how many were written.
+  virtual Result<size_t> RecordHealthBatch(const std::vector<HealthRecord>& records,
+                                           int keep) = 0;
   virtual Result<std::vector<HealthCheck>> ListHealthChecks(std::string_view model_id,
                                                             int limit) = 0;
 

@@ -877,45 +877,82 @@ Result<void> SqliteStore::DeleteModel(std::string_view id, const AuditEvent& aud
 
 // --- Health ---------------------------------------------------------------------------------
 
-Result<void> SqliteStore::RecordHealth(const HealthState& state,
-                                       const std::optional<HealthCheck>& check, int keep,
-                                       const std::optional<AuditEvent>& audit) {
+namespace {
+
+// One health write inside an open write transaction (see RecordHealth).
+Result<void> WriteHealth(Connection& c, const HealthState& state,
+                         const std::optional<HealthCheck>& check, int keep,
+                         const std::optional<AuditEvent>& audit) {
+  {
+    MG_TRY(Query q, c.Prepare(Sql(
+                        {"INSERT INTO health_states (", kHealthStateColumns,
+                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model_id) DO UPDATE "
+                         "SET status = excluded.status, in_pool = excluded.in_pool, "
+                         "last_checked_at = excluded.last_checked_at, "
+                         "next_check_at = excluded.next_check_at, "
+                         "cooldown_until = excluded.cooldown_until, cause = excluded.cause, "
+                         "message = excluded.message, "
+                         "consecutive_failures = excluded.consecutive_failures"})));
+    MG_TRY_VOID(q.Bind(state.model_id).Bind(HealthStatusName(state.status)).Bind(state.in_pool)
+                    .Bind(state.last_checked_at).Bind(state.next_check_at)
+                    .Bind(state.cooldown_until).Bind(state.cause).Bind(state.message)
+                    .Bind(state.consecutive_failures).Run());
+  }
+  if (check) {
+    {
+      MG_TRY(Query q, c.Prepare(Sql({"INSERT INTO health_checks (", kHealthCheckColumns,
+                                     ") VALUES (?, ?, ?, ?, ?, ?)"})));
+      MG_TRY_VOID(q.Bind(check->model_id).Bind(check->at).Bind(HealthStatusName(check->status))
+                      .Bind(check->latency_ms).Bind(check->cause).Bind(check->message).Run());
+    }
+    MG_TRY(Query prune, c.Prepare("DELETE FROM health_checks WHERE model_id = ?1 AND id NOT IN "
+                                  "(SELECT id FROM health_checks WHERE model_id = ?1 "
+                                  "ORDER BY at DESC, id DESC LIMIT ?2)"));
+    MG_TRY_VOID(prune.Bind(state.model_id).Bind(keep).Run());
+  }
+  if (audit) return InsertAudit(c, *audit);
+  return {};
+}
+
+Result<void> CheckHealthRecord(const HealthState& state, const std::optional<HealthCheck>& check,
+                               int keep) {
   if (check && keep < 1) return InvalidArgument("keep must be at least 1", "keep");
   if (check && check->model_id != state.model_id) {
     return InvalidArgument("the health check and state must be for the same model", "model_id");
   }
+  return {};
+}
+
+}  // namespace
+
+Result<void> SqliteStore::RecordHealth(const HealthState& state,
+                                       const std::optional<HealthCheck>& check, int keep,
+                                       const std::optional<AuditEvent>& audit) {
+  MG_TRY_VOID(CheckHealthRecord(state, check, keep));
   return Write([&](Connection& c) -> Result<void> {
     MG_TRY_VOID(RequireExists(c, "models", "model", state.model_id));
-    {
-      MG_TRY(Query q, c.Prepare(Sql(
-                          {"INSERT INTO health_states (", kHealthStateColumns,
-                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model_id) DO UPDATE "
-                           "SET status = excluded.status, in_pool = excluded.in_pool, "
-                           "last_checked_at = excluded.last_checked_at, "
-                           "next_check_at = excluded.next_check_at, "
-                           "cooldown_until = excluded.cooldown_until, cause = excluded.cause, "
-                           "message = excluded.message, "
-                           "consecutive_failures = excluded.consecutive_failures"})));
-      MG_TRY_VOID(q.Bind(state.model_id).Bind(HealthStatusName(state.status)).Bind(state.in_pool)
-                      .Bind(state.last_checked_at).Bind(state.next_check_at)
-                      .Bind(state.cooldown_until).Bind(state.cause).Bind(state.message)
-                      .Bind(state.consecutive_failures).Run());
-    }
-    if (check) {
-      {
-        MG_TRY(Query q, c.Prepare(Sql({"INSERT INTO health_checks (", kHealthCheckColumns,
-                                       ") VALUES (?, ?, ?, ?, ?, ?)"})));
-        MG_TRY_VOID(q.Bind(check->model_id).Bind(check->at).Bind(HealthStatusName(check->status))
-                        .Bind(check->latency_ms).Bind(check->cause).Bind(check->message).Run());
-      }
-      MG_TRY(Query prune, c.Prepare("DELETE FROM health_checks WHERE model_id = ?1 AND id NOT IN "
-                                    "(SELECT id FROM health_checks WHERE model_id = ?1 "
-                                    "ORDER BY at DESC, id DESC LIMIT ?2)"));
-      MG_TRY_VOID(prune.Bind(state.model_id).Bind(keep).Run());
-    }
-    if (audit) return InsertAudit(c, *audit);
-    return {};
+    return WriteHealth(c, state, check, keep, audit);
   });
+}
+
+Result<size_t> SqliteStore::RecordHealthBatch(const std::vector<HealthRecord>& records,
+                                              int keep) {
+  for (const HealthRecord& r : records) MG_TRY_VOID(CheckHealthRecord(r.state, r.check, keep));
+  size_t written = 0;
+  MG_TRY_VOID(Write([&](Connection& c) -> Result<void> {
+    written = 0;
+    for (const HealthRecord& r : records) {
+      // A model deleted while its check was queued: nothing to record.
+      if (auto exists = RequireExists(c, "models", "model", r.state.model_id); !exists) {
+        if (exists.error().code == ErrorCode::kNotFound) continue;
+        return exists.error();
+      }
+      MG_TRY_VOID(WriteHealth(c, r.state, r.check, keep, r.audit));
+      ++written;
+    }
+    return {};
+  }));
+  return written;
 }
 
 Result<std::vector<HealthCheck>> SqliteStore::ListHealthChecks(std::string_view model_id,

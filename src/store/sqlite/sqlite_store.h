@@ -92,6 +92,7 @@ class SqliteStore final : public Store {
                            const AuditEvent& audit) override;
   Result<void> DeleteModel(std::string_view id, const AuditEvent& audit) override;
 
+  Result<size_t> RecordHealthBatch(const std::vector<HealthRecord>& records, int keep) override;
   Result<void> RecordHealth(const HealthState& state, const std::optional<HealthCheck>& check,
                             int keep, const std::optional<AuditEvent>& audit) override;
   Result<std::vector<HealthCheck>> ListHealthChecks(std::string_view model_id,

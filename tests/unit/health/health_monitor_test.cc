@@ -803,6 +803,36 @@ TEST_F(HealthMonitorTest, CheckNowProbesAndReturnsTheRecordedCheck) {
   EXPECT_EQ(checks[0].cause, "credentials_invalid");
 }
 
+TEST_F(HealthMonitorTest, ChecksReachTheStoreTogetherAfterTheCoalescingDelay) {
+  AddCredential("cred_a", "AKIDA");
+  AddModels("cred_a", {"m1", "m2", "m3"});
+  HealthMonitorOptions options = TestOptions();
+  options.write_coalesce = 150ms;
+  const auto started = std::chrono::steady_clock::now();
+  StartMonitor(options);  // settles: the three first checks are probed and written
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 150ms);
+  for (const char* m : {"m1", "m2", "m3"}) EXPECT_EQ(Checks(m).size(), 1u) << m;
+}
+
+TEST_F(HealthMonitorTest, CheckNowDoesNotWaitForTheCoalescingDelay) {
+  AddCredential("cred_a", "AKIDA");
+  AddModels("cred_a", {"m1"});
+  HealthMonitorOptions options = TestOptions();
+  options.write_coalesce = std::chrono::seconds(30);
+  monitor_ = std::make_unique<HealthMonitor>(
+      io_, [this](std::string_view) -> providers::Provider* { return &provider_; }, *store_,
+      pool_, clock_, metrics_, options);
+  monitor_->OnSnapshot(Rebuild());
+  std::optional<Result<CheckOutcome>> result;
+  const auto started = std::chrono::steady_clock::now();
+  asio::co_spawn(io_, monitor_->CheckNow("m1"),
+                 [&](std::exception_ptr, Result<CheckOutcome> r) { result = std::move(r); });
+  ASSERT_TRUE(RunUntil([&] { return result.has_value(); }));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  ASSERT_TRUE(*result) << (*result).error().message;
+  EXPECT_FALSE(Checks("m1").empty());  // recorded when CheckNow completed
+}
+
 TEST_F(HealthMonitorTest, CheckNowOfAnUnknownModelIsNotFound) {
   AddCredential("cred_a", "AKIDA");
   AddModels("cred_a", {"m1"});

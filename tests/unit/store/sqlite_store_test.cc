@@ -1179,6 +1179,32 @@ TEST_F(SqliteStoreTest, HealthPruningIsPerModel) {
   EXPECT_EQ(Count("health_states"), 2);
 }
 
+TEST_F(SqliteStoreTest, HealthBatchWritesInOrderInOneTransactionAndSkipsDeletedModels) {
+  MustCreateCred(MakeCred("cred_1", "main"));
+  MustCreateModel(MakeModel("m1", "cred_1"));
+  MustCreateModel(MakeModel("m2", "cred_1"));
+  const int64_t audits = AuditCount();
+  std::vector<HealthRecord> batch;
+  for (int i = 1; i <= 3; ++i) batch.push_back({State("m1"), Check("m1", T(i)), std::nullopt});
+  batch.push_back({State("gone"), Check("gone", T(1)), std::nullopt});  // deleted meanwhile
+  batch.push_back({State("m2"), Check("m2", T(7)), Audit("health.unhealthy", "m2")});
+  auto written = store_->RecordHealthBatch(batch, /*keep=*/2);
+  ASSERT_TRUE(written) << written.error().message;
+  EXPECT_EQ(*written, 4u);
+  auto m1 = store_->ListHealthChecks("m1", 100);
+  ASSERT_TRUE(m1);
+  ASSERT_EQ(m1->size(), 2u);  // pruned to `keep`, newest first
+  EXPECT_EQ((*m1)[0].at, T(3));
+  EXPECT_EQ((*m1)[1].at, T(2));
+  EXPECT_EQ(store_->ListHealthChecks("m2", 100)->size(), 1u);
+  EXPECT_EQ(AuditCount(), audits + 1);
+  EXPECT_EQ(Count("health_states"), 2);
+  // Invalid input is refused before anything is written.
+  std::vector<HealthRecord> bad = {{State("m1"), Check("m2", T(9)), std::nullopt}};
+  EXPECT_FALSE(store_->RecordHealthBatch(bad, 2));
+  EXPECT_EQ(store_->ListHealthChecks("m1", 100)->size(), 2u);
+}
+
 TEST_F(SqliteStoreTest, LockedDatabaseIsUnavailableAndChangesNothing) {
   store_.reset();
   auto s = SqliteStore::Open(path_, SqliteStore::Options{.busy_timeout = std::chrono::milliseconds(20)});
