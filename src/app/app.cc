@@ -413,6 +413,12 @@ int Serve(const config::Config& cfg) {
   health_thread.join();
   store_pool.join();
   FlushUsage(usage_recorder);  // what the last requests recorded after the final periodic flush
+  // The provider's pooled upstream sockets belong to the server's io_context, which `server`
+  // destroys when it goes out of scope: close them first (declared before it, they would go
+  // after it and touch a destroyed reactor).
+  bedrock_gateway.reset();
+  bedrock.reset();
+  http.reset();
   log::Info("shutdown_complete");
   log::Flush();
   return 0;

@@ -315,3 +315,12 @@ test('edit access, update the credential, revoke a key, delete, usage', async (t
   // No response or log line of the whole journey carried the secret.
   assert.ok(!gw.log().includes(DEFAULT_SECRET));
 });
+
+test('SIGTERM after upstream traffic shuts down cleanly with exit code 0', async (t) => {
+  dumpOnFailure(t, gw);
+  // Pooled upstream connections, a live health monitor and queued usage are all torn down.
+  assert.equal((await chat(ids.researcher.key, { model: 'nova-pro-west', messages: user('last call') })).status, 200);
+  const { code, signal } = await gw.stop();
+  assert.equal(signal, null, gw.log().slice(-2000));
+  assert.equal(code, 0, gw.log().slice(-2000));
+});
