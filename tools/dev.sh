@@ -2,8 +2,9 @@
 # modelgate's single entry point for people and CI.
 #
 #   tools/dev.sh serve   install what is missing, build, run the server on ./var (SQLite)
-#   tools/dev.sh test    install what is missing, build, run every test (unit, contract,
-#                        integration, SDK and browser tests)
+#   tools/dev.sh test    install what is missing, build, run every test (unit, integration, SDK,
+#                        browser, lint, bench smoke), then the main integration suites against
+#                        an AddressSanitizer build (MG_SKIP_ASAN=1 skips that phase)
 #   tools/dev.sh deps    only install what is missing
 #   tools/dev.sh build   only build (release preset)
 #
@@ -81,12 +82,33 @@ serve() {
   exec "$BUILD_DIR/modelgate" serve --listen "$listen" --data-dir "$data_dir" "$@"
 }
 
+# The gateway built with AddressSanitizer + UBSan, driven by the integration suites that
+# exercise the most code (a memory error fails the run even when a release build survives it).
+# MG_SKIP_ASAN=1 skips this phase.
+run_sanitized() {
+  [ "${MG_SKIP_ASAN:-0}" = 1 ] && return 0
+  local asan_dir="$ROOT/build/asan"
+  echo "==> building the AddressSanitizer gateway ($asan_dir)"
+  if [ ! -f "$asan_dir/build.ninja" ]; then
+    cmake --preset asan >/dev/null
+  fi
+  cmake --build "$asan_dir" -j "$(nproc)" --target modelgate
+  echo "==> integration suites against the AddressSanitizer gateway"
+  (cd "$ROOT/tests/integration" &&
+    MODELGATE_BIN="$asan_dir/modelgate" \
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    node --test --test-reporter=spec journey.test.mjs data_plane.test.mjs health.test.mjs \
+      vault.test.mjs server.test.mjs)
+}
+
 run_tests() {
   install_deps
   install_test_deps
   build
   echo "==> running tests"
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" "$@"
+  run_sanitized
 }
 
 case "${1:-}" in
