@@ -2,18 +2,67 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "core/check.h"
 
 namespace mg::crypto {
 
+namespace {
+
+// OpenSSL 3 looks an algorithm up in its provider store (under a lock) every time it is named
+// by a legacy handle such as EVP_sha256(); fetching once and reusing per-thread contexts keeps
+// the store out of every hash (SigV4 hashes and MACs several times per request).
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  MG_CHECK(md != nullptr, "the OpenSSL default provider has no SHA256");
+  return md;
+}
+
+// This thread's digest context, re-initialised for each hash.
+EVP_MD_CTX* ThreadDigestContext() {
+  struct Holder {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Holder() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Holder holder;
+  MG_CHECK(holder.ctx != nullptr, "EVP_MD_CTX_new failed: out of memory");
+  return holder.ctx;
+}
+
+// This thread's HMAC-SHA256 context: the digest is set once, EVP_MAC_init takes each new key.
+EVP_MAC_CTX* ThreadHmacContext() {
+  struct Holder {
+    EVP_MAC_CTX* ctx = nullptr;
+    Holder() {
+      EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+      MG_CHECK(mac != nullptr, "the OpenSSL default provider has no HMAC");
+      ctx = EVP_MAC_CTX_new(mac);
+      EVP_MAC_free(mac);  // the context keeps its own reference
+      MG_CHECK(ctx != nullptr, "EVP_MAC_CTX_new failed: out of memory");
+      char digest[] = "SHA256";
+      const OSSL_PARAM params[] = {
+          OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+      MG_CHECK(EVP_MAC_CTX_set_params(ctx, params) == 1, "HMAC: SHA256 digest refused");
+    }
+    ~Holder() { EVP_MAC_CTX_free(ctx); }
+  };
+  thread_local Holder holder;
+  return holder.ctx;
+}
+
+}  // namespace
+
 Sha256Digest Sha256(std::string_view data) {
   Sha256Digest out;
   unsigned int len = 0;
-  MG_CHECK(EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) == 1,
-           "EVP_Digest(sha256) cannot fail with a valid digest");
+  EVP_MD_CTX* ctx = ThreadDigestContext();
+  MG_CHECK(EVP_DigestInit_ex2(ctx, Sha256Md(), nullptr) == 1 &&
+               EVP_DigestUpdate(ctx, data.data(), data.size()) == 1 &&
+               EVP_DigestFinal_ex(ctx, out.data(), &len) == 1,
+           "SHA-256 cannot fail with a fetched digest");
   return out;
 }
 
@@ -21,11 +70,16 @@ std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
 
 Sha256Digest HmacSha256(std::string_view key, std::string_view data) {
   Sha256Digest out;
-  unsigned int len = 0;
-  MG_CHECK(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-                reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-                &len) != nullptr,
-           "HMAC-SHA256 cannot fail with a valid digest");
+  size_t len = 0;
+  EVP_MAC_CTX* ctx = ThreadHmacContext();
+  // An empty key is valid for HMAC; OpenSSL wants a non-null pointer for it.
+  static const unsigned char kEmpty = 0;
+  const auto* k = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
+  MG_CHECK(EVP_MAC_init(ctx, k, key.size(), nullptr) == 1 &&
+               EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()),
+                              data.size()) == 1 &&
+               EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1,
+           "HMAC-SHA256 cannot fail with a fetched MAC");
   return out;
 }
 
@@ -34,7 +88,7 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
 }
 
 Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
-  MG_CHECK(ctx_ && EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) == 1,
+  MG_CHECK(ctx_ && EVP_DigestInit_ex2(static_cast<EVP_MD_CTX*>(ctx_), Sha256Md(), nullptr) == 1,
            "EVP_DigestInit_ex(sha256) failed: out of memory");
 }
 Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
