@@ -100,7 +100,7 @@ class Snapshot {
 
  private:
   Snapshot() = default;
-  store::ConfigData data_;
+  store::ConfigData data_;  // teams, users, keys, credentials, health; models live in models_
   uint64_t version_ = 0;
   std::unordered_map<std::string, KeyEntry> keys_by_id_;
   std::unordered_map<std::string, const KeyEntry*> keys_by_hash_;
