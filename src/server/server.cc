@@ -46,7 +46,11 @@ using asio::experimental::awaitable_operators::operator||;
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kReadChunk = 8192;
+// First read of a keep-alive connection's next request (the parser's own reads grow from there)
+// and the reads that watch a streaming client: small, because every connection keeps its
+// buffer's capacity, and 1,000 concurrent streams would hold 8 MB for 8 KiB reads.
+constexpr size_t kReadChunk = 1024;
+constexpr size_t kWatchChunk = 512;
 // How long a connection we refuse (413, malformed request) keeps draining the client's unread
 // input after our response, so that closing does not turn into a RST that destroys the response
 // before the client reads it.
@@ -585,6 +589,8 @@ asio::awaitable<void> Server::State::Serve(Connection& conn) {
     if (conn.draining) co_return;
     conn.idle = true;
     if (!first && conn.buffer.size() == 0) {
+      // An idle keep-alive connection does not keep the last request's buffer.
+      conn.buffer.shrink_to_fit();
       // Keep-alive: wait up to idle_timeout for the next request to start.
       conn.stream.expires_after(options.idle_timeout);
       auto [ec, n] = co_await conn.stream.async_read_some(conn.buffer.prepare(kReadChunk),
@@ -878,7 +884,7 @@ asio::awaitable<void> Server::State::WatchClient(Connection& conn) {
       co_return;
     }
     auto [ec, n] =
-        co_await conn.stream.socket().async_read_some(conn.buffer.prepare(kReadChunk), kUseTuple);
+        co_await conn.stream.socket().async_read_some(conn.buffer.prepare(kWatchChunk), kUseTuple);
     if (ec) co_return;  // EOF, reset, or cancelled because the producer finished
     conn.buffer.commit(n);
   }
