@@ -49,13 +49,14 @@ int64_t SteadyNs(SteadyTime t) {
 }
 
 // What identifies the configuration a model is checked with: when any of it changes, what was
-// learned no longer applies and the model is checked again at once.
+// learned no longer applies and the model is checked again at once. The views point into the
+// snapshot the entry belongs to: a key is compared while both snapshots are held, never stored.
 struct ConfigKey {
-  std::string provider;
-  std::string provider_model_id;
-  std::string region;
-  std::string credential_id;
-  std::string credential_region;
+  std::string_view provider;
+  std::string_view provider_model_id;
+  std::string_view region;
+  std::string_view credential_id;
+  std::string_view credential_region;
   int64_t credential_updated_ms = 0;
   int64_t credential_rotated_ms = 0;
   bool operator==(const ConfigKey&) const = default;
@@ -107,8 +108,7 @@ struct Cell {
   // --- Owned by the monitor's strand. -----------------------------------------------------------
   store::HealthState health;
   std::shared_ptr<const state::Snapshot> snapshot;  // keeps `entry` alive
-  const state::ModelEntry* entry = nullptr;
-  ConfigKey key;
+  const state::ModelEntry* entry = nullptr;  // null once removed
   bool legacy = false;
   uint64_t gen = 0;  // bumped when the configuration changes
   bool removed = false;
@@ -689,14 +689,12 @@ struct HealthMonitor::Impl : std::enable_shared_from_this<Impl> {
     for (const store::HealthState& h : snap->health()) stored.emplace(h.model_id, &h);
 
     for (const state::ModelEntry* m : snap->models()) {
-      ConfigKey key = KeyOf(*m);
       std::shared_ptr<Cell> cell;
       if (auto it = old->find(m->record.id); it != old->end()) {
         cell = it->second;
-        const bool changed = !(cell->key == key);
+        const bool changed = !(KeyOf(*cell->entry) == KeyOf(*m));
         cell->snapshot = snap;
         cell->entry = m;
-        cell->key = std::move(key);
         cell->legacy = IsLegacy(m->record);
         if (changed && !stopping) {
           ++cell->gen;
@@ -711,7 +709,6 @@ struct HealthMonitor::Impl : std::enable_shared_from_this<Impl> {
         cell = std::make_shared<Cell>(m->record.id);
         cell->snapshot = snap;
         cell->entry = m;
-        cell->key = std::move(key);
         cell->legacy = IsLegacy(m->record);
         SteadyTime due_at = steady;
         if (auto s = stored.find(m->record.id);
@@ -764,7 +761,9 @@ struct HealthMonitor::Impl : std::enable_shared_from_this<Impl> {
   void TriggerCredential(const std::string& credential_id) {
     auto map = cells.load(std::memory_order_acquire);
     for (const auto& [id, cell] : *map) {
-      if (cell->key.credential_id == credential_id) Trigger(cell);
+      if (cell->entry != nullptr && cell->entry->record.credential_id == credential_id) {
+        Trigger(cell);
+      }
     }
     LaunchDue();
   }
