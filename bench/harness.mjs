@@ -118,6 +118,8 @@ class Proc {
 
   async stop() {
     if (this.alive()) {
+      // A profiler (MG_BENCH_WRAP) does not pass the signal on: stop what it runs first.
+      if (this.wrapped) for (const c of childrenOf(this.pid)) { try { process.kill(c, 'SIGTERM'); } catch {} }
       this.child.kill('SIGTERM');
       const done = await Promise.race([this.exited.then(() => true), sleep(5000).then(() => false)]);
       if (!done && this.alive()) { this.child.kill('SIGKILL'); await this.exited; }
@@ -296,13 +298,17 @@ async function startPortkey(ctx) {
 }
 
 async function startModelgate(ctx, upstreamUrl, dataDir, extraArgs = []) {
-  const proc = new Proc('modelgate', ctx.bins.modelgate,
-    ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...extraArgs],
+  // MG_BENCH_WRAP="heaptrack -o /tmp/mg" runs modelgate under a profiler (its figures then
+  // describe the profiler too: for finding causes, not for the table).
+  const wrap = (process.env.MG_BENCH_WRAP || '').split(' ').filter(Boolean);
+  const proc = new Proc('modelgate', wrap[0] || ctx.bins.modelgate,
+    [...wrap.slice(1), ...(wrap.length ? [ctx.bins.modelgate] : []), 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...extraArgs],
     { env: { MODELGATE_ADMIN_KEY: ADMIN_KEY, MODELGATE_MASTER_KEY: ctx.masterKey, AWS_ENDPOINT_URL: upstreamUrl,
       AWS_ACCESS_KEY_ID: FAKE_KEY_ID, AWS_SECRET_ACCESS_KEY: FAKE_SECRET },
     logFile: path.join(ctx.dir, `modelgate-${++ctx.mgStarts}.log`) });
   const m = await proc.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
   proc.url = `http://127.0.0.1:${m[1]}`;
+  proc.wrapped = wrap.length > 0;
   return proc;
 }
 
