@@ -88,6 +88,11 @@ test('openai: errors carry status, code and the request id; upstream auth is not
   // x-should-retry: false: one attempt, although the SDK retries 5xx twice by default.
   assert.equal((await s.requests()).filter((r) => r.op === 'converse').length, 1);
   await s.clearScripts();
+  // The rejected credentials took the model out of the pool; a 503 with Retry-After would make
+  // the SDK wait out the cooldown before the next call. Check it now to bring it back.
+  const check = await gw.call('POST', '/admin/v1/models/nova/health-check', { body: {} });
+  assert.equal(check.status, 200, check.text);
+  assert.deepEqual([check.body.health.status, check.body.health.in_pool], ['healthy', true]);
 
   // A late stream failure raises while iterating.
   await s.script({ match: { model: MODEL, op: 'converse-stream' }, error: 'ModelStreamErrorException', after_events: 2 });
