@@ -18,7 +18,7 @@ BUILD_DIR=${MG_BUILD_DIR:-$ROOT/build/release}
 APT_PACKAGES=(
   g++ cmake ninja-build pkg-config ccache git ca-certificates openssl
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
-  libssl-dev libsqlite3-dev libpq-dev libtomlplusplus-dev libcli11-dev libspdlog-dev
+  libssl-dev libsqlite3-dev libpq-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx  # bench/run's "proxy that does nothing" baseline (ctest -L bench)
   chromium fonts-liberation  # browser tests (tests/browser), driven by playwright-core

@@ -1,104 +1,136 @@
 #include "core/log.h"
 
-#include <spdlog/async.h>
-#include <spdlog/async_logger.h>
-#include <spdlog/details/null_mutex.h>
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
-
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <functional>
 #include <string>
 #include <thread>
+
+#include "core/log_queue.h"
 
 namespace mg::log {
 namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
 
-// Writes formatted lines to a file descriptor in batches: lines are appended to a buffer, which
-// goes out in one write(2) when the logging queue is empty (nothing more is coming right now),
-// when it is large, or on flush. Under load that is one system call per many lines instead of
-// one per line; when idle, every line is written at once. Used only by the logging thread.
-class BatchingFdSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
- public:
-  BatchingFdSink(int fd, std::function<size_t()> queued) : fd_(fd), queued_(std::move(queued)) {}
-  ~BatchingFdSink() override { WriteOut(); }
+int64_t NowUnixMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t formatted;
-    formatter_->format(msg, formatted);
-    buffer_.append(formatted.data(), formatted.size());
-    if (buffer_.size() >= kBatchBytes || queued_() == 0) WriteOut();
+// Asynchronous logging: callers (request threads among them) format their line and hand it to a
+// lock-free queue; one logging thread writes stderr, so a slow reader of stderr never blocks a
+// request and no caller ever takes a lock. When the queue is full the line is dropped (and the
+// drop reported) rather than blocking.
+//
+// The writer batches: lines are appended to a buffer that goes out in one write(2) when the
+// queue is empty (nothing more is coming right now), when it holds 64 KiB, or at once for
+// warnings and errors. Under load that is one system call per many lines; idle, every line is
+// written at once. An idle writer sleeps on a futex (std::atomic::wait), woken by a producer
+// only when it is asleep.
+class AsyncLog {
+ public:
+  // 8192 queued lines (~0.8 s of access lines at 10k req/s). Slots hold no buffer while free.
+  AsyncLog() : queue_(8192), thread_([this] { Run(); }) {}
+  ~AsyncLog() {
+    stop_.store(true, std::memory_order_seq_cst);
+    Wake();
+    thread_.join();
   }
-  void flush_() override { WriteOut(); }
+
+  void Push(LogLevel level, std::string text) {
+    detail::Record r{level, NowUnixMicros(), std::move(text)};
+    if (!queue_.TryPush(r)) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    pushed_.fetch_add(1, std::memory_order_release);
+    // Pairs with the fence in Run(): either the writer sees this line before it sleeps, or this
+    // sees that it sleeps and wakes it.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (sleeping_.load(std::memory_order_relaxed)) Wake();
+  }
+
+  // Waits (bounded) until every line pushed before the call is written.
+  void Flush() {
+    const uint64_t target = pushed_.load(std::memory_order_acquire);
+    Wake();
+    for (int i = 0; i < 200 && written_.load(std::memory_order_acquire) < target; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
 
  private:
   static constexpr size_t kBatchBytes = 64 * 1024;
 
-  void WriteOut() {
+  void Wake() {
+    signal_.fetch_add(1, std::memory_order_release);
+    signal_.notify_one();
+  }
+
+  void Run() {
+    detail::Record r;
+    std::string buffer;
+    uint64_t reported_drops = 0;
+    for (;;) {
+      uint64_t n = 0;
+      while (queue_.TryPop(r)) {
+        detail::AppendLine(buffer, r);
+        ++n;
+        if (buffer.size() >= kBatchBytes || r.level >= LogLevel::kWarn) {
+          WriteOut(buffer);
+          written_.fetch_add(n, std::memory_order_release);
+          n = 0;
+        }
+      }
+      if (const uint64_t d = dropped_.load(std::memory_order_relaxed); d != reported_drops) {
+        detail::AppendLine(buffer, {LogLevel::kWarn, NowUnixMicros(),
+                                    "event=log_lines_dropped count=" +
+                                        std::to_string(d - reported_drops) +
+                                        " reason=queue_full"});
+        reported_drops = d;
+      }
+      WriteOut(buffer);
+      written_.fetch_add(n, std::memory_order_release);
+      if (stop_.load(std::memory_order_seq_cst) && !queue_.Ready()) return;
+
+      const uint32_t seen = signal_.load(std::memory_order_acquire);
+      sleeping_.store(true, std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (!queue_.Ready() && !stop_.load(std::memory_order_seq_cst)) signal_.wait(seen);
+      sleeping_.store(false, std::memory_order_relaxed);
+    }
+  }
+
+  static void WriteOut(std::string& buffer) {
     size_t done = 0;
-    while (done < buffer_.size()) {
-      const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    while (done < buffer.size()) {
+      const ssize_t n = ::write(STDERR_FILENO, buffer.data() + done, buffer.size() - done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;  // stderr is gone: nothing sensible left to do with the lines
       done += static_cast<size_t>(n);
     }
-    buffer_.clear();
+    buffer.clear();
+    if (buffer.capacity() > 4 * kBatchBytes) buffer.shrink_to_fit();
   }
 
-  int fd_;
-  std::function<size_t()> queued_;
-  std::string buffer_;
-};
-
-// Asynchronous logging: callers (request threads among them) only format the line and queue
-// it; one logging thread writes stderr (BatchingFdSink), so a slow reader of stderr never
-// blocks a request. When the queue is full the oldest lines are dropped rather than blocking.
-struct AsyncLog {
-  AsyncLog()
-      // 8192 queued lines (~0.8 s of access lines at 10k req/s): spdlog allocates and touches
-      // every slot up front (~410 B each), and 65536 slots were 27 MB of RSS (bench/README.md).
-      : pool(std::make_shared<spdlog::details::thread_pool>(/*q_max_items=*/8192,
-                                                            /*threads_n=*/1)) {
-    std::weak_ptr<spdlog::details::thread_pool> weak = pool;
-    auto sink = std::make_shared<BatchingFdSink>(STDERR_FILENO, [weak]() -> size_t {
-      auto p = weak.lock();
-      return p ? p->queue_size() : 0;
-    });
-    logger = std::make_shared<spdlog::async_logger>("modelgate", std::move(sink), pool,
-                                                    spdlog::async_overflow_policy::overrun_oldest);
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
-    logger->set_level(spdlog::level::debug);
-    logger->flush_on(spdlog::level::warn);
-  }
-  // The logger holds only a weak reference to its pool: this member keeps it alive. Destroyed
-  // at exit (logger first), the pool drains what is queued and joins its thread.
-  std::shared_ptr<spdlog::details::thread_pool> pool;
-  std::shared_ptr<spdlog::async_logger> logger;
+  detail::LogQueue queue_;
+  std::atomic<uint64_t> pushed_{0};
+  std::atomic<uint64_t> written_{0};
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint32_t> signal_{0};
+  std::atomic<bool> sleeping_{false};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;  // last: starts after the members it uses
 };
 
 AsyncLog& Log() {
-  static AsyncLog log;  // constructed on first use; lives until exit
+  static AsyncLog log;  // constructed on first use; drains and joins at exit
   return log;
-}
-
-spdlog::logger& Logger() { return *Log().logger; }
-
-spdlog::level::level_enum ToSpd(LogLevel l) {
-  switch (l) {
-    case LogLevel::kDebug: return spdlog::level::debug;
-    case LogLevel::kInfo: return spdlog::level::info;
-    case LogLevel::kWarn: return spdlog::level::warn;
-    case LogLevel::kError: return spdlog::level::err;
-  }
-  return spdlog::level::info;
 }
 
 }  // namespace
@@ -152,22 +184,14 @@ void Event(LogLevel level, std::string_view event, std::initializer_list<Field> 
   line.append("event=");
   line.append(event);
   for (const Field& f : fields) AppendField(line, f.key, f.value);
-  Logger().log(ToSpd(level), std::string_view(line));
+  Log().Push(level, std::move(line));
 }
 
 void Line(LogLevel level, std::string_view text) {
   if (!Enabled(level)) return;
-  Logger().log(ToSpd(level), text);
+  Log().Push(level, std::string(text));
 }
 
-void Flush() {
-  // An async flush only queues a request: wait (briefly, bounded) until the logging thread has
-  // written everything queued before it.
-  AsyncLog& log = Log();
-  log.logger->flush();
-  for (int i = 0; i < 200 && log.pool->queue_size() > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
+void Flush() { Log().Flush(); }
 
 }  // namespace mg::log

@@ -1,7 +1,7 @@
 // @file secret.h
 // @brief Secret: a string that cannot be printed by accident.
 //
-// No implicit conversion to string, streams print "[redacted]", fmt/spdlog cannot format it
+// No implicit conversion to string, streams print "[redacted]", fmt cannot format it
 // (no formatter), the bytes are wiped on destruction and on move-from. Read the value only
 // through Reveal(), at the last moment (signing, encryption). Thread-safety: value type.
 #pragma once
