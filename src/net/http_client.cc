@@ -20,10 +20,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <deque>
 #include <mutex>
-#include <shared_mutex>
 #include <unordered_map>
 #include <variant>
 
@@ -222,9 +223,12 @@ class Connection {
 
 namespace {
 
-// Idle keep-alive connections per endpoint key. Thread-safety: thread-safe; hosts_mutex_
-// guards the map (entries are never erased), each HostPool's mutex guards its deque. Sockets
-// are closed outside the locks.
+// Idle keep-alive connections per endpoint key, sharded by thread: each thread takes from and
+// returns to its own shard, so the request path never shares a lock or a cache line with another
+// I/O thread (a shard's mutex is only contended by IdleCount and by threads beyond kShards).
+// A connection may be returned by another thread than the one that took it, so connections move
+// between shards; each shard keeps at most max_idle_per_host per endpoint. Sockets are closed
+// outside the locks. Thread-safety: thread-safe.
 class ConnectionPool {
  public:
   ConnectionPool(size_t max_idle_per_host, std::chrono::milliseconds keepalive, const Clock& clock)
@@ -233,22 +237,27 @@ class ConnectionPool {
   // The most recently used healthy, unexpired connection for key, or null. Expired and dead
   // connections met on the way are closed.
   std::unique_ptr<Connection> Take(const std::string& key) {
-    HostPool& pool = PoolFor(key);
+    Shard& shard = MyShard();
     for (;;) {
       std::unique_ptr<Connection> candidate;
       std::deque<std::unique_ptr<Connection>> expired;
       {
-        std::lock_guard lock(pool.mutex);
+        std::lock_guard lock(shard.mutex);
+        auto it = shard.hosts.find(key);
+        if (it == shard.hosts.end()) return nullptr;
+        auto& idle = it->second;
         const SteadyTime now = clock_.SteadyNow();
-        while (!pool.idle.empty() && IsExpired(*pool.idle.front(), now)) {
-          expired.push_back(std::move(pool.idle.front()));
-          pool.idle.pop_front();
+        while (!idle.empty() && IsExpired(*idle.front(), now)) {
+          expired.push_back(std::move(idle.front()));
+          idle.pop_front();
         }
-        if (pool.idle.empty()) return nullptr;
-        candidate = std::move(pool.idle.back());
-        pool.idle.pop_back();
+        if (!idle.empty()) {
+          candidate = std::move(idle.back());
+          idle.pop_back();
+        }
       }
       for (auto& c : expired) c->Close();
+      if (!candidate) return nullptr;
       if (candidate->IsIdleHealthy()) {
         candidate->set_reused();
         return candidate;
@@ -263,48 +272,48 @@ class ConnectionPool {
       connection->Close();
       return;
     }
-    HostPool& pool = PoolFor(key);
+    Shard& shard = MyShard();
     std::unique_ptr<Connection> evicted;
     {
-      std::lock_guard lock(pool.mutex);
+      std::lock_guard lock(shard.mutex);
+      auto& idle = shard.hosts[key];
       connection->set_idle_since(clock_.SteadyNow());
-      pool.idle.push_back(std::move(connection));
-      if (pool.idle.size() > max_idle_per_host_) {
-        evicted = std::move(pool.idle.front());
-        pool.idle.pop_front();
+      idle.push_back(std::move(connection));
+      if (idle.size() > max_idle_per_host_) {
+        evicted = std::move(idle.front());
+        idle.pop_front();
       }
     }
     if (evicted) evicted->Close();
   }
 
   size_t IdleCount() const {
-    std::shared_lock map_lock(hosts_mutex_);
     const SteadyTime now = clock_.SteadyNow();
     size_t count = 0;
-    for (const auto& [key, pool] : hosts_) {
-      std::lock_guard lock(pool->mutex);
-      for (const auto& c : pool->idle) count += IsExpired(*c, now) ? 0 : 1;
+    for (const Shard& shard : shards_) {
+      std::lock_guard lock(shard.mutex);
+      for (const auto& [key, idle] : shard.hosts) {
+        for (const auto& c : idle) count += IsExpired(*c, now) ? 0 : 1;
+      }
     }
     return count;
   }
 
  private:
-  struct HostPool {
+  static constexpr size_t kShards = 16;
+  struct alignas(64) Shard {
     mutable std::mutex mutex;
-    std::deque<std::unique_ptr<Connection>> idle;  // guarded by mutex; oldest first
+    // guarded by mutex; per endpoint, oldest first
+    std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> hosts;
   };
 
-  HostPool& PoolFor(const std::string& key) {
-    {
-      std::shared_lock lock(hosts_mutex_);
-      auto it = hosts_.find(key);
-      if (it != hosts_.end()) return *it->second;
-    }
-    std::unique_lock lock(hosts_mutex_);
-    auto& slot = hosts_[key];
-    if (!slot) slot = std::make_unique<HostPool>();
-    return *slot;
+  // Threads are numbered in the order they first use a pool.
+  [[gnu::noinline]] static size_t ThreadIndex() {  // noinline: see CONTRIBUTING.md
+    static std::atomic<size_t> next{0};
+    thread_local const size_t index = next.fetch_add(1, std::memory_order_relaxed);
+    return index;
   }
+  Shard& MyShard() { return shards_[ThreadIndex() % kShards]; }
 
   bool IsExpired(const Connection& c, SteadyTime now) const {
     return now - c.idle_since() >= keepalive_;
@@ -313,8 +322,7 @@ class ConnectionPool {
   const size_t max_idle_per_host_;
   const std::chrono::milliseconds keepalive_;
   const Clock& clock_;
-  mutable std::shared_mutex hosts_mutex_;
-  std::unordered_map<std::string, std::unique_ptr<HostPool>> hosts_;  // guarded by hosts_mutex_
+  std::array<Shard, kShards> shards_;
 };
 
 bool IsToken(std::string_view s) {

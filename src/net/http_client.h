@@ -15,8 +15,9 @@
 //   - kInternal, reason "tls_config": the CA bundle given in Options could not be loaded.
 // A response with status >= 400 is not an error here: it is returned like any other.
 //
-// Pooling and the retry rule: idle keep-alive connections are kept per (scheme, host, port), at
-// most Options::max_idle_per_host each, for at most Options::idle_keepalive. A pooled
+// Pooling and the retry rule: idle keep-alive connections are kept per (scheme, host, port) and
+// per thread (a thread reuses what it returned; no lock is shared between I/O threads), at most
+// Options::max_idle_per_host each, for at most Options::idle_keepalive. A pooled
 // connection is checked before use and dropped if the server has closed it. If a reused pooled
 // connection still fails before a single response byte arrives (write error, or EOF/reset while
 // waiting for the response: the server closed it while idle), the request is sent once more on
