@@ -18,8 +18,61 @@ struct AssumeRoleCache::Flight {
   std::vector<std::shared_ptr<WakeChannel>> waiters;   // guarded by the cache mutex
 };
 
+namespace {
+
+// The per-thread front of every AssumeRoleCache: the credentials this thread last got per
+// (cache, key), with the cache generation they were read at. Reached only through these
+// non-inlined, non-coroutine functions, so no coroutine keeps a thread-local address across a
+// suspension (it may resume on another thread).
+struct LocalEntry {
+  uint64_t cache_id = 0;
+  uint64_t generation = 0;
+  std::string key;
+  aws::Credentials credentials;
+  SystemTime expiration;
+};
+constexpr size_t kMaxLocalEntries = 64;
+
+std::vector<LocalEntry>& LocalEntries() {
+  thread_local std::vector<LocalEntry> entries;
+  return entries;
+}
+
+[[gnu::noinline]] const LocalEntry* FindLocal(uint64_t cache_id, const std::string& key) {
+  for (const LocalEntry& e : LocalEntries()) {
+    if (e.cache_id == cache_id && e.key == key) return &e;
+  }
+  return nullptr;
+}
+
+[[gnu::noinline]] void StoreLocal(uint64_t cache_id, uint64_t generation, const std::string& key,
+                                  const aws::Credentials& credentials, SystemTime expiration) {
+  std::vector<LocalEntry>& entries = LocalEntries();
+  for (LocalEntry& e : entries) {
+    if (e.cache_id == cache_id && e.key == key) {
+      e.generation = generation;
+      e.credentials = credentials;
+      e.expiration = expiration;
+      return;
+    }
+  }
+  if (entries.size() >= kMaxLocalEntries) entries.clear();
+  entries.push_back(LocalEntry{cache_id, generation, key, credentials, expiration});
+}
+
+uint64_t NextCacheId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
 AssumeRoleCache::AssumeRoleCache(const Clock& clock, std::chrono::seconds refresh_margin)
-    : clock_(clock), refresh_margin_(refresh_margin) {}
+    : clock_(clock), refresh_margin_(refresh_margin), id_(NextCacheId()) {}
+
+bool AssumeRoleCache::Fresh(SystemTime expiration) const {
+  return expiration - clock_.Now() > refresh_margin_;
+}
 
 AssumeRoleCache::~AssumeRoleCache() = default;
 
@@ -37,13 +90,23 @@ std::string AssumeRoleCache::MakeKey(std::string_view credential_version,
 }
 
 asio::awaitable<AwsResult<aws::Credentials>> AssumeRoleCache::Get(std::string key, Fetch fetch) {
+  // The request path: what this thread saw last, if nothing changed since and it is fresh.
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (const LocalEntry* local = FindLocal(id_, key);
+      local != nullptr && local->generation == generation && Fresh(local->expiration)) {
+    aws::Credentials creds = local->credentials;
+    co_return creds;
+  }
   std::shared_ptr<Flight> flight;
   std::shared_ptr<WakeChannel> wake;
   {
     std::lock_guard lock(mutex_);
     Entry& entry = entries_[key];
-    if (entry.value && entry.value->expiration - clock_.Now() > refresh_margin_) {
+    if (entry.value && Fresh(entry.value->expiration)) {
       aws::Credentials creds = entry.value->credentials;
+      // `generation` was read before the lock: if an entry changed since, the next call
+      // comes back here and stores again.
+      StoreLocal(id_, generation, key, creds, entry.value->expiration);
       co_return creds;
     }
     if (entry.flight) {
@@ -95,7 +158,10 @@ void AssumeRoleCache::Land(const std::string& key, const std::shared_ptr<Flight>
     std::lock_guard lock(mutex_);
     Entry& entry = entries_[key];
     if (entry.flight == flight) entry.flight.reset();
-    if (value) entry.value = std::move(*value);
+    if (value) {
+      entry.value = std::move(*value);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
     flight->outcome = std::move(outcome);
     waiters.swap(flight->waiters);
   }
@@ -106,7 +172,10 @@ void AssumeRoleCache::Invalidate(const std::string& key, std::string_view access
   std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
   if (it == entries_.end() || !it->second.value) return;
-  if (it->second.value->credentials.access_key_id == access_key_id) it->second.value.reset();
+  if (it->second.value->credentials.access_key_id == access_key_id) {
+    it->second.value.reset();
+    generation_.fetch_add(1, std::memory_order_release);
+  }
 }
 
 size_t AssumeRoleCache::size() const {

@@ -6,10 +6,14 @@
 // cached. Invalidate() drops an entry after ExpiredTokenException.
 //
 // Thread-safety: thread-safe. The mutex guards only the map and is never held across an await;
-// waiters park on a per-waiter concurrent channel bound to their own executor.
+// waiters park on a per-waiter concurrent channel bound to their own executor. The request path
+// does not take it: each thread keeps the credentials it last saw per key, valid while the
+// cache's generation (bumped by every change of an entry) has not moved.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -68,8 +72,13 @@ class AssumeRoleCache {
             std::optional<aws::AssumedRole> value,
             std::optional<AwsResult<aws::Credentials>> outcome = std::nullopt);
 
+  // Whether `expiration` leaves more than the refresh margin.
+  bool Fresh(SystemTime expiration) const;
+
   const Clock& clock_;
   const std::chrono::seconds refresh_margin_;
+  const uint64_t id_;                      // tells this cache's per-thread entries apart
+  std::atomic<uint64_t> generation_{0};    // bumped under mutex_ whenever an entry changes
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> entries_;  // guarded by mutex_
 };

@@ -106,8 +106,9 @@ class BedrockProvider final : public Provider {
   // The SigV4 signing key for `credentials` on the date of `now` in the endpoint's scope, from
   // this I/O thread's cache (derived on a miss; never null). Valid until this thread next calls
   // it: use it before any co_await.
-  const aws::SigningKey* CachedSigningKey(const aws::Credentials& credentials,
-                                          const aws::Endpoint& endpoint, SystemTime now) const;
+  [[gnu::noinline]] const aws::SigningKey* CachedSigningKey(const aws::Credentials& credentials,
+                                                            const aws::Endpoint& endpoint,
+                                                            SystemTime now) const;
 
   net::HttpClient& http_;
   BedrockOptions options_;

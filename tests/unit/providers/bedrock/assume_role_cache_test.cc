@@ -14,6 +14,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
 #include <vector>
 
 namespace mg::providers::bedrock {
@@ -125,6 +128,39 @@ TEST(AssumeRoleCache, InvalidateDropsOnlyMatchingKeyId) {
   EXPECT_EQ(h.Get("k")->access_key_id, "ASIA1");
   h.cache.Invalidate("k", "ASIA1");
   EXPECT_EQ(h.Get("k")->access_key_id, "ASIA2");
+}
+
+// Each thread answers repeated calls from what it saw last; a change made on any thread (here an
+// invalidation) reaches every thread's next call.
+TEST(AssumeRoleCache, EveryThreadSeesAnInvalidation) {
+  Harness h;
+  auto on_thread = [&h](const std::string& key) {
+    std::optional<AwsResult<aws::Credentials>> out;
+    std::thread([&] { out = h.Get(key); }).join();
+    return out->value().access_key_id;
+  };
+  EXPECT_EQ(on_thread("k"), "ASIA1");
+  EXPECT_EQ(h.Get("k")->access_key_id, "ASIA1");
+  EXPECT_EQ(h.Get("k")->access_key_id, "ASIA1");  // this thread's own copy now
+  EXPECT_EQ(h.fetches, 1);
+  h.cache.Invalidate("k", "ASIA1");
+  EXPECT_EQ(on_thread("k"), "ASIA2");
+  EXPECT_EQ(h.Get("k")->access_key_id, "ASIA2");  // not the stale ASIA1 of this thread
+  EXPECT_EQ(h.fetches, 2);
+  h.clock.now += 56min;  // a thread's copy expires like the shared one
+  EXPECT_EQ(h.Get("k")->access_key_id, "ASIA3");
+}
+
+TEST(AssumeRoleCache, TwoCachesOnOneThreadDoNotShareEntries) {
+  Harness a;
+  Harness b;
+  EXPECT_EQ(a.Get("k")->access_key_id, "ASIA1");
+  a.fail = true;  // a's next fetch would fail; b must still fetch its own
+  EXPECT_EQ(b.Get("k")->access_key_id, "ASIA1");
+  EXPECT_EQ(b.fetches, 1);
+  b.cache.Invalidate("k", "ASIA1");
+  EXPECT_EQ(a.Get("k")->access_key_id, "ASIA1");  // still cached in a
+  EXPECT_EQ(a.fetches, 1);
 }
 
 TEST(AssumeRoleCache, CancelledLeaderReleasesWaitersAndTheNextCallFetchesAgain) {
