@@ -1,6 +1,7 @@
 #include "usage/usage_recorder.h"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <iterator>
 #include <thread>
@@ -11,8 +12,11 @@ UsageRecorder::UsageRecorder(AppendFn append, size_t max_pending)
     : append_(std::move(append)), max_pending_per_shard_(std::max<size_t>(1, max_pending / kShards)) {}
 
 UsageRecorder::Shard& UsageRecorder::ShardForThisThread() {
-  const size_t h = std::hash<std::thread::id>{}(std::this_thread::get_id());
-  return shards_[h % kShards];
+  // Threads are numbered on first use (a hash of the thread id could put two I/O threads on one
+  // shard): the first kShards threads to record each have a shard of their own.
+  static std::atomic<size_t> next{0};
+  thread_local const size_t index = next.fetch_add(1, std::memory_order_relaxed);
+  return shards_[index % kShards];
 }
 
 void UsageRecorder::Record(store::UsageRecord record) {
