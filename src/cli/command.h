@@ -65,6 +65,9 @@ class Session {
   std::optional<boost::json::value> ParseBody(const std::string& body);
   // Prints "modelgate: <message>" on stderr and returns `exit_code`.
   int Fail(int exit_code, std::string_view message);
+  // The usual end of a command: a failed call's exit code; with --json the body unchanged;
+  // otherwise `render` of the parsed body on stdout. Returns the exit code.
+  int Show(const Reply& r, const std::function<std::string(const boost::json::value&)>& render);
 
  private:
   Io& io_;

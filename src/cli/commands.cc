@@ -72,6 +72,18 @@ int Session::Fail(int exit_code, std::string_view message) {
   return exit_code;
 }
 
+int Session::Show(const Reply& r, const std::function<std::string(const json::value&)>& render) {
+  if (r.exit_code != kExitOk) return r.exit_code;
+  if (json_) {
+    PrintRaw(r.body);
+    return kExitOk;
+  }
+  auto v = ParseBody(r.body);
+  if (!v) return kExitApiError;
+  io_.out << render(*v);
+  return kExitOk;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Registry
 

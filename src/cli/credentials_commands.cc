@@ -36,42 +36,23 @@ std::string CountCell(const json::value& c, std::string_view path) {
   return v != nullptr && v->is_array() ? std::to_string(v->as_array().size()) : std::string();
 }
 
-// Prints one credential (or any single object) as "key: value" lines.
-int PrintObject(Session& s, const Session::Reply& r) {
-  if (s.json()) {
-    s.PrintRaw(r.body);
-    return kExitOk;
-  }
-  auto v = s.ParseBody(r.body);
-  if (!v) return kExitApiError;
-  s.io().out << RenderFields(FlattenFields(*v));
-  return kExitOk;
-}
-
 int List(Session& s) {
-  auto r = s.Call("GET", kBase);
-  if (r.exit_code != kExitOk) return r.exit_code;
-  if (s.json()) {
-    s.PrintRaw(r.body);
-    return kExitOk;
-  }
-  auto v = s.ParseBody(r.body);
-  if (!v) return kExitApiError;
-  Table t({"ID", "NAME", "PROVIDER", "REGION", "AUTH", "MODELS", "ROTATION DUE"});
-  if (const json::value* list = Find(*v, "credentials"); list != nullptr && list->is_array()) {
-    for (const json::value& c : list->as_array()) {
-      t.AddRow({Cell(c, "id"), Cell(c, "name"), Cell(c, "provider"), Cell(c, "region"), AuthCell(c),
-                CountCell(c, "models"), Cell(c, "rotation_due")});
+  return s.Show(s.Call("GET", kBase), [](const json::value& v) {
+    Table t({"ID", "NAME", "PROVIDER", "REGION", "AUTH", "MODELS", "ROTATION DUE"});
+    if (const json::value* list = Find(v, "credentials"); list != nullptr && list->is_array()) {
+      for (const json::value& c : list->as_array()) {
+        t.AddRow({Cell(c, "id"), Cell(c, "name"), Cell(c, "provider"), Cell(c, "region"),
+                  AuthCell(c), CountCell(c, "models"), Cell(c, "rotation_due")});
+      }
     }
-  }
-  s.io().out << t.Render();
-  return kExitOk;
+    return t.Render();
+  });
 }
 
 int Get(Session& s, const CredentialArgs& a) {
   auto r = s.Call("GET", PathWithIds(kBase, {a.id}));
   if (r.exit_code != kExitOk) return r.exit_code;
-  return PrintObject(s, r);
+  return s.Show(r, RenderObject);
 }
 
 int Add(Session& s, const CredentialArgs& a) {
@@ -88,7 +69,7 @@ int Add(Session& s, const CredentialArgs& a) {
                     {"auth", std::move(**auth)}};
   auto r = s.Call("POST", kBase, json::serialize(body));
   if (r.exit_code != kExitOk) return r.exit_code;
-  return PrintObject(s, r);
+  return s.Show(r, RenderObject);
 }
 
 int Update(Session& s, const CredentialArgs& a) {
@@ -103,7 +84,7 @@ int Update(Session& s, const CredentialArgs& a) {
   }
   auto r = s.Call("PATCH", PathWithIds(kBase, {a.id}), json::serialize(body));
   if (r.exit_code != kExitOk) return r.exit_code;
-  return PrintObject(s, r);
+  return s.Show(r, RenderObject);
 }
 
 int Delete(Session& s, const CredentialArgs& a) {

@@ -25,48 +25,16 @@ struct IdentityArgs {
   std::string user;  // keys: another user's id (default: the caller's own keys)
 };
 
-struct Column {
-  std::string header;
-  std::string path;
-};
-
 // GET `path` and print the array at `list` with these columns (or the raw JSON).
 int ListTable(Session& s, std::string_view path, std::string_view list,
               const std::vector<Column>& columns) {
-  auto r = s.Call("GET", path);
-  if (r.exit_code != kExitOk) return r.exit_code;
-  if (s.json()) {
-    s.PrintRaw(r.body);
-    return kExitOk;
-  }
-  auto v = s.ParseBody(r.body);
-  if (!v) return kExitApiError;
-  std::vector<std::string> headers;
-  for (const auto& c : columns) headers.push_back(c.header);
-  Table t(std::move(headers));
-  if (const json::value* items = Find(*v, list); items != nullptr && items->is_array()) {
-    for (const json::value& item : items->as_array()) {
-      std::vector<std::string> cells;
-      for (const auto& c : columns) cells.push_back(Cell(item, c.path));
-      t.AddRow(std::move(cells));
-    }
-  }
-  s.io().out << t.Render();
-  return kExitOk;
+  return s.Show(s.Call("GET", path),
+                [&](const json::value& v) { return RenderList(v, list, columns); });
 }
 
 // Sends and prints the single object answered ("key: value" lines, or the raw JSON).
 int SendAndShow(Session& s, std::string_view method, std::string_view path, std::string body) {
-  auto r = s.Call(method, path, std::move(body));
-  if (r.exit_code != kExitOk) return r.exit_code;
-  if (s.json()) {
-    s.PrintRaw(r.body);
-    return kExitOk;
-  }
-  auto v = s.ParseBody(r.body);
-  if (!v) return kExitApiError;
-  s.io().out << RenderFields(FlattenFields(*v));
-  return kExitOk;
+  return s.Show(s.Call(method, path, std::move(body)), RenderObject);
 }
 
 int SendDelete(Session& s, std::string_view path, std::string_view what, const std::string& id) {

@@ -4,6 +4,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "cli/table.h"
+
 namespace mg::cli {
 namespace {
 
@@ -92,5 +94,23 @@ std::vector<std::pair<std::string, std::string>> FlattenFields(
   if (root.is_object()) Flatten(root.as_object(), "", skip, out);
   return out;
 }
+
+std::string RenderList(const json::value& answer, std::string_view list,
+                       const std::vector<Column>& columns, size_t last_width) {
+  std::vector<std::string> headers;
+  for (const auto& c : columns) headers.push_back(c.header);
+  Table t(std::move(headers));
+  if (last_width > 0) t.LimitWidth(columns.size() - 1, last_width);
+  if (const json::value* items = Find(answer, list); items != nullptr && items->is_array()) {
+    for (const json::value& item : items->as_array()) {
+      std::vector<std::string> cells;
+      for (const auto& c : columns) cells.push_back(Cell(item, c.path));
+      t.AddRow(std::move(cells));
+    }
+  }
+  return t.Render();
+}
+
+std::string RenderObject(const json::value& root) { return RenderFields(FlattenFields(root)); }
 
 }  // namespace mg::cli

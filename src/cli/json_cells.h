@@ -30,4 +30,18 @@ std::string Cell(const boost::json::value& root, std::string_view dotted_path);
 std::vector<std::pair<std::string, std::string>> FlattenFields(
     const boost::json::value& root, const std::vector<std::string_view>& skip = {});
 
+// One table column: its header and the dotted path of each row's cell.
+struct Column {
+  std::string header;
+  std::string path;
+};
+
+// `answer`'s array at `list` as a table of these columns (no rows when it is missing); the last
+// column is cut at `last_width` code points when that is not 0.
+std::string RenderList(const boost::json::value& answer, std::string_view list,
+                       const std::vector<Column>& columns, size_t last_width = 0);
+
+// One object as "key: value" lines (FlattenFields, then RenderFields).
+std::string RenderObject(const boost::json::value& root);
+
 }  // namespace mg::cli

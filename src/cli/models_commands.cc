@@ -61,16 +61,7 @@ bool PutCredential(Session& s, const ModelArgs& a, json::object& body, int& exit
   return true;
 }
 
-int PrintModels(Session& s, const Session::Reply& r) {
-  if (s.json()) {
-    s.PrintRaw(r.body);
-    return kExitOk;
-  }
-  auto v = s.ParseBody(r.body);
-  if (!v) return kExitApiError;
-  s.io().out << RenderModelTable(*v);
-  return kExitOk;
-}
+int PrintModels(Session& s, const Session::Reply& r) { return s.Show(r, RenderModelTable); }
 
 int Catalog(Session& s, const ModelArgs& a) {
   auto auth = ReadAuth(a.auth, s.io());
@@ -89,15 +80,7 @@ int Catalog(Session& s, const ModelArgs& a) {
     }
     r = s.Call("GET", path + QueryString({{"credential", a.credential}, {"region", a.region}}));
   }
-  if (r.exit_code != kExitOk) return r.exit_code;
-  if (s.json()) {
-    s.PrintRaw(r.body);
-    return kExitOk;
-  }
-  auto v = s.ParseBody(r.body);
-  if (!v) return kExitApiError;
-  s.io().out << RenderCatalogTable(*v);
-  return kExitOk;
+  return s.Show(r, RenderCatalogTable);
 }
 
 int List(Session& s) {
@@ -106,21 +89,10 @@ int List(Session& s) {
   return PrintModels(s, r);
 }
 
-int PrintOne(Session& s, const Session::Reply& r) {
-  if (s.json()) {
-    s.PrintRaw(r.body);
-    return kExitOk;
-  }
-  auto v = s.ParseBody(r.body);
-  if (!v) return kExitApiError;
-  s.io().out << RenderFields(FlattenFields(*v));
-  return kExitOk;
-}
-
 int Get(Session& s, const ModelArgs& a) {
   auto r = s.Call("GET", PathWithIds(kBase, {a.id}));
   if (r.exit_code != kExitOk) return r.exit_code;
-  return PrintOne(s, r);
+  return s.Show(r, RenderObject);
 }
 
 int Add(Session& s, const ModelArgs& a) {
@@ -162,7 +134,7 @@ int Update(Session& s, const ModelArgs& a) {
   }
   auto r = s.Call("PATCH", PathWithIds(kBase, {a.id}), json::serialize(body));
   if (r.exit_code != kExitOk) return r.exit_code;
-  return PrintOne(s, r);
+  return s.Show(r, RenderObject);
 }
 
 int Delete(Session& s, const ModelArgs& a) {

@@ -21,42 +21,16 @@ struct ReportArgs {
   std::string since;
 };
 
-// Prints `answer`'s array at `list` as a table of these (header, dotted path) columns; the
-// last column is cut at `last_width` code points when that is not 0.
-void PrintTable(Session& s, const json::value& answer, std::string_view list,
-                const std::vector<std::pair<std::string, std::string>>& columns,
-                size_t last_width = 0) {
-  std::vector<std::string> headers;
-  for (const auto& c : columns) headers.push_back(c.first);
-  Table t(std::move(headers));
-  if (last_width > 0) t.LimitWidth(columns.size() - 1, last_width);
-  if (const json::value* items = Find(answer, list); items != nullptr && items->is_array()) {
-    for (const json::value& item : items->as_array()) {
-      std::vector<std::string> cells;
-      for (const auto& c : columns) cells.push_back(Cell(item, c.second));
-      t.AddRow(std::move(cells));
-    }
-  }
-  s.io().out << t.Render();
-}
-
 int Providers(Session& s) {
-  auto r = s.Call("GET", "/admin/v1/providers");
-  if (r.exit_code != kExitOk) return r.exit_code;
-  if (s.json()) {
-    s.PrintRaw(r.body);
-    return kExitOk;
-  }
-  auto v = s.ParseBody(r.body);
-  if (!v) return kExitApiError;
-  PrintTable(s, *v, "providers",
-             {{"ID", "id"},
-              {"NAME", "name"},
-              {"STATUS", "status"},
-              {"AUTH TYPES", "auth_types"},
-              {"REGIONS", "regions"}},
-             72);
-  return kExitOk;
+  return s.Show(s.Call("GET", "/admin/v1/providers"), [](const json::value& v) {
+    return RenderList(v, "providers",
+                      {{"ID", "id"},
+                       {"NAME", "name"},
+                       {"STATUS", "status"},
+                       {"AUTH TYPES", "auth_types"},
+                       {"REGIONS", "regions"}},
+                      72);
+  });
 }
 
 // Every model's health in one table; exit 7 when any model is unhealthy.
@@ -81,45 +55,31 @@ int Health(Session& s) {
 
 int Audit(Session& s, const ReportArgs& a) {
   std::string query = QueryString({{"limit", a.limit > 0 ? std::to_string(a.limit) : ""}});
-  auto r = s.Call("GET", "/admin/v1/audit" + query);
-  if (r.exit_code != kExitOk) return r.exit_code;
-  if (s.json()) {
-    s.PrintRaw(r.body);
-    return kExitOk;
-  }
-  auto v = s.ParseBody(r.body);
-  if (!v) return kExitApiError;
-  PrintTable(s, *v, "events",
-             {{"AT", "at"},
-              {"ACTOR", "actor"},
-              {"ACTION", "action"},
-              {"TARGET", "target"},
-              {"DETAILS", "details"}},
-             100);
-  return kExitOk;
+  return s.Show(s.Call("GET", "/admin/v1/audit" + query), [](const json::value& v) {
+    return RenderList(v, "events",
+                      {{"AT", "at"},
+                       {"ACTOR", "actor"},
+                       {"ACTION", "action"},
+                       {"TARGET", "target"},
+                       {"DETAILS", "details"}},
+                      100);
+  });
 }
 
 int Usage(Session& s, const ReportArgs& a) {
   // The server reads `since` as an RFC 3339 time or a duration back from now.
   std::string query = QueryString({{"group_by", a.group_by}, {"since", a.since}});
-  auto r = s.Call("GET", "/admin/v1/usage" + query);
-  if (r.exit_code != kExitOk) return r.exit_code;
-  if (s.json()) {
-    s.PrintRaw(r.body);
-    return kExitOk;
-  }
-  auto v = s.ParseBody(r.body);
-  if (!v) return kExitApiError;
-  std::string group = Cell(*v, "group_by");
-  for (char& c : group) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  PrintTable(s, *v, "rows",
-             {{group.empty() ? "KEY" : group, "key"},
-              {"NAME", "name"},
-              {"REQUESTS", "requests"},
-              {"ERRORS", "errors"},
-              {"INPUT TOKENS", "input_tokens"},
-              {"OUTPUT TOKENS", "output_tokens"}});
-  return kExitOk;
+  return s.Show(s.Call("GET", "/admin/v1/usage" + query), [](const json::value& v) {
+    std::string group = Cell(v, "group_by");
+    for (char& c : group) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return RenderList(v, "rows",
+                      {{group.empty() ? "KEY" : group, "key"},
+                       {"NAME", "name"},
+                       {"REQUESTS", "requests"},
+                       {"ERRORS", "errors"},
+                       {"INPUT TOKENS", "input_tokens"},
+                       {"OUTPUT TOKENS", "output_tokens"}});
+  });
 }
 
 }  // namespace
