@@ -18,22 +18,13 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/health_cause.h"
 #include "store/records.h"
 
 namespace mg::health {
 
-// The admin-api health causes.
-namespace cause {
-inline constexpr std::string_view kCredentialsInvalid = "credentials_invalid";
-inline constexpr std::string_view kPermissionDenied = "permission_denied";
-inline constexpr std::string_view kModelNotAvailableInRegion = "model_not_available_in_region";
-inline constexpr std::string_view kModelDeprecated = "model_deprecated";
-inline constexpr std::string_view kThrottled = "throttled";
-inline constexpr std::string_view kProviderUnavailable = "provider_unavailable";
-inline constexpr std::string_view kTimeout = "timeout";
-inline constexpr std::string_view kNetwork = "network";
-inline constexpr std::string_view kModelRejectedRequest = "model_rejected_request";
-}  // namespace cause
+// The admin-api health causes (core/health_cause.h).
+namespace cause = ::mg::health_cause;
 
 struct Policy {
   // Time between two checks of a healthy model (--health-interval).

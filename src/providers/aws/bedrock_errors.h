@@ -21,22 +21,13 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "core/health_cause.h"
 #include "providers/aws/eventstream.h"
 
 namespace mg::aws {
 
-// The admin-api health causes (admin-api.md "Health"). The only spelling of them in this library.
-namespace health_cause {
-inline constexpr std::string_view kCredentialsInvalid = "credentials_invalid";
-inline constexpr std::string_view kPermissionDenied = "permission_denied";
-inline constexpr std::string_view kModelNotAvailableInRegion = "model_not_available_in_region";
-inline constexpr std::string_view kModelDeprecated = "model_deprecated";
-inline constexpr std::string_view kThrottled = "throttled";
-inline constexpr std::string_view kProviderUnavailable = "provider_unavailable";
-inline constexpr std::string_view kTimeout = "timeout";
-inline constexpr std::string_view kNetwork = "network";
-inline constexpr std::string_view kModelRejectedRequest = "model_rejected_request";
-}  // namespace health_cause
+// The health causes (core/health_cause.h), as aws::health_cause::k... here.
+namespace health_cause = ::mg::health_cause;
 
 // Every cause above, for validation and tests.
 std::span<const std::string_view> AllHealthCauses();
